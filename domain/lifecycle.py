@@ -1,0 +1,145 @@
+"""The certificate state machine of DESIGN 3, as data, and the one function that applies it.
+
+`transition` answers three questions in a fixed order, each with its own error:
+who may give this command at all (Forbidden), does the state allow it now (Conflict), and do
+the command's own guards hold (Conflict, e.g. a task someone else holds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import Conflict, Forbidden
+from domain.model import Actor, Role, Status
+
+
+class Command(StrEnum):
+    PASS_SCREENING = "pass_screening"
+    FAIL_SCREENING = "fail_screening"
+    CLAIM = "claim"
+    RELEASE = "release"
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_INFO = "request_info"
+    ANSWER = "answer"
+    WITHDRAW = "withdraw"
+    LAPSE = "lapse"
+    ISSUE = "issue"
+    DELIVER = "deliver"
+    ACKNOWLEDGE = "acknowledge"
+    RECORD_ENTRY = "record_entry"
+    EXHAUST = "exhaust"
+    REPORT_ACTUALS = "report_actuals"
+    CONFIRM_ACTUALS = "confirm_actuals"
+    VOID = "void"
+    REPLACE = "replace"
+    EXPIRE = "expire"
+
+
+class Party(StrEnum):
+    """The relation an actor must have to the certificate to give a command."""
+
+    SYSTEM = "system"
+    ISSUING_CERTIFIER = "issuing_certifier"
+    EXPORTER = "exporter"
+    IMPORTER = "importer"
+
+
+S = Status
+# command -> (who, {from state: to state})
+TRANSITIONS: dict[Command, tuple[Party, dict[Status, Status]]] = {
+    Command.PASS_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.IN_REVIEW}),
+    Command.FAIL_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.REJECTED}),
+    Command.CLAIM: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
+    Command.RELEASE: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
+    Command.APPROVE: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.APPROVED}),
+    Command.REJECT: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.REJECTED}),
+    Command.REQUEST_INFO: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.INFO_REQUESTED}),
+    Command.ANSWER: (Party.EXPORTER, {S.INFO_REQUESTED: S.IN_REVIEW}),
+    Command.WITHDRAW: (
+        Party.EXPORTER,
+        {S.IN_REVIEW: S.WITHDRAWN, S.INFO_REQUESTED: S.WITHDRAWN},
+    ),
+    Command.LAPSE: (Party.SYSTEM, {S.INFO_REQUESTED: S.WITHDRAWN}),
+    Command.ISSUE: (Party.SYSTEM, {S.APPROVED: S.ISSUED}),
+    Command.DELIVER: (Party.SYSTEM, {S.ISSUED: S.DELIVERED}),
+    Command.ACKNOWLEDGE: (Party.IMPORTER, {S.DELIVERED: S.DELIVERED}),
+    Command.RECORD_ENTRY: (Party.IMPORTER, {S.DELIVERED: S.DELIVERED}),
+    Command.EXHAUST: (Party.SYSTEM, {S.DELIVERED: S.USED}),
+    Command.REPORT_ACTUALS: (Party.EXPORTER, {S.DELIVERED: S.DELIVERED}),
+    Command.CONFIRM_ACTUALS: (
+        Party.ISSUING_CERTIFIER,
+        {S.DELIVERED: S.DELIVERED, S.USED: S.USED, S.EXPIRED: S.EXPIRED},
+    ),
+    Command.VOID: (Party.ISSUING_CERTIFIER, {S.ISSUED: S.VOIDED, S.DELIVERED: S.VOIDED}),
+    Command.REPLACE: (Party.ISSUING_CERTIFIER, {S.ISSUED: S.REPLACED, S.DELIVERED: S.REPLACED}),
+    Command.EXPIRE: (Party.SYSTEM, {S.DELIVERED: S.EXPIRED}),
+}
+
+# Commands that need the actor to hold the certificate's review task.
+NEEDS_CLAIM = frozenset({Command.APPROVE, Command.REJECT, Command.REQUEST_INFO})
+
+ROLE_OF_PARTY = {
+    Party.ISSUING_CERTIFIER: Role.CERTIFIER,
+    Party.EXPORTER: Role.EXPORTER,
+    Party.IMPORTER: Role.IMPORTER,
+}
+
+
+@dataclass(frozen=True)
+class Parties:
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+
+    def organisation_of(self, party: Party) -> str | None:
+        return {
+            Party.ISSUING_CERTIFIER: self.certifier_id,
+            Party.EXPORTER: self.exporter_id,
+            Party.IMPORTER: self.importer_id,
+        }.get(party)
+
+    def includes(self, organisation_id: str | None) -> bool:
+        return organisation_id in (self.certifier_id, self.exporter_id, self.importer_id)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the state machine needs to know about one certificate right now."""
+
+    status: Status
+    parties: Parties
+    review_assignee: str | None = None
+
+
+def may_act(actor: Actor, party: Party, parties: Parties) -> bool:
+    if party is Party.SYSTEM:
+        return actor.role is Role.SYSTEM
+    return actor.role is ROLE_OF_PARTY[party] and actor.organisation_id == parties.organisation_of(
+        party
+    )
+
+
+def transition(situation: Situation, command: Command, actor: Actor) -> Status:
+    """The state after `command`, or the reason it is refused."""
+    party, moves = TRANSITIONS[command]
+    if not may_act(actor, party, situation.parties):
+        raise Forbidden(f"{command} is not yours to do on this certificate", code="forbidden")
+    target = moves.get(situation.status)
+    if target is None:
+        raise Conflict(
+            f"{command} is not possible while the certificate is {situation.status}",
+            code="invalid_state",
+        )
+    holder = situation.review_assignee
+    if command is Command.CLAIM and holder not in (None, actor.user_id):
+        raise Conflict("the review task is claimed by another certifier", code="task_taken")
+    if command is Command.RELEASE and holder != actor.user_id:
+        code = "task_not_claimed" if holder is None else "task_taken"
+        raise Conflict("you do not hold the review task", code=code)
+    if command in NEEDS_CLAIM and holder != actor.user_id:
+        if holder is None:
+            raise Conflict("claim the review task before deciding", code="task_not_claimed")
+        raise Conflict("the review task is claimed by another certifier", code="task_taken")
+    return target

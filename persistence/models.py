@@ -1,0 +1,218 @@
+"""Tables of the projection (DESIGN 4.2). Nothing here is ever hard-deleted (R9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KG = Numeric(14, 3)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite has no BIGINT autoincrement; INTEGER PRIMARY KEY is its rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organisation(Base):
+    """A certifier (id = its 3-digit code) or a certified operation (id = its 10-digit id)."""
+
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RegistryOperation(Base):
+    """An operation's standing in the organic registry (INTEGRITY), used by screening R3."""
+
+    __tablename__ = "registry_operations"
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    certifier_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    is_exporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_importer: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CertifiedProduct(Base):
+    __tablename__ = "certified_products"
+    __table_args__ = (UniqueConstraint("operation_id", "hts_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("registry_operations.organisation_id"))
+    hts_code: Mapped[str] = mapped_column(String(10))
+    product_name: Mapped[str] = mapped_column(String(200))
+    annual_capacity_kg: Mapped[Decimal] = mapped_column(KG)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ImportRequest(Base):
+    __tablename__ = "requests"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    certifier_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    exporter_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    importer_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    coverage: Mapped[str] = mapped_column(String(24))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    country_of_origin: Mapped[str] = mapped_column(String(2))
+    port_of_export: Mapped[str] = mapped_column(String(120))
+    port_of_entry: Mapped[str] = mapped_column(String(120))
+    shipment: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("request_id", "line_no"),
+        Index("ix_certificates_certifier_status", "certifier_id", "status"),
+        Index("ix_certificates_exporter_created", "exporter_id", "created_at"),
+        Index("ix_certificates_importer_created", "importer_id", "created_at"),
+        Index("ix_certificates_mass_balance", "exporter_id", "hts_code", "valid_from"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    certifier_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    exporter_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    importer_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    hts_code: Mapped[str] = mapped_column(String(10))
+    product_name: Mapped[str] = mapped_column(String(200))
+    organic_category: Mapped[str] = mapped_column(String(24))
+    quantity_kg: Mapped[Decimal] = mapped_column(KG)
+    lot_numbers: Mapped[list[str]] = mapped_column(JSON)
+    coverage: Mapped[str] = mapped_column(String(24))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    awaiting: Mapped[str] = mapped_column(String(16))
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    number: Mapped[str | None] = mapped_column(String(21), unique=True)
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
+    replaced_by_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
+    # The workflow's sequence of the last transition written here: older writes never win.
+    projected_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # The certifier queue: its organisation's live tasks by due time.
+        Index("ix_tasks_queue", "certifier_id", "state", "due_at", "id"),
+        Index("ix_tasks_certificate", "certificate_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("certificates.id"))
+    certifier_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    projected_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """Append-only trail (R9), keyed by workflow id and sequence so a retry writes it once."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "seq"),
+        Index("ix_audit_events_certificate", "certificate_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor_id: Mapped[str] = mapped_column(String(36))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    """Every mail the system sends, keyed so that a retried activity sends it once."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(250))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

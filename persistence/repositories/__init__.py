@@ -1,0 +1,17 @@
+from persistence.repositories.certificates import CertificateRepository
+from persistence.repositories.pagination import Page
+from persistence.repositories.projection import ProjectionRepository
+from persistence.repositories.registry import RegistryRepository
+from persistence.repositories.requests import RequestRepository
+from persistence.repositories.tasks import TaskRepository
+from persistence.repositories.users import UserRepository
+
+__all__ = [
+    "CertificateRepository",
+    "Page",
+    "ProjectionRepository",
+    "RegistryRepository",
+    "RequestRepository",
+    "TaskRepository",
+    "UserRepository",
+]

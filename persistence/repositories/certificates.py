@@ -1,0 +1,113 @@
+"""Certificates and their audit timeline, always read through the caller's scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import Invalid, NotFound
+from domain.model import Actor, Status
+from persistence.models import AuditEvent, Certificate
+from persistence.repositories.pagination import Page, check_limit, decode_cursor, encode_cursor
+from persistence.repositories.scope import certificate_readable_by
+
+# States whose quantity no longer counts against the exporter's annual capacity (R4).
+RELEASED_FROM_MASS_BALANCE = (Status.REJECTED, Status.WITHDRAWN, Status.VOIDED, Status.REPLACED)
+
+
+class CertificateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_visible(self, actor: Actor, certificate_id: str) -> Certificate:
+        found = await self.session.scalar(
+            select(Certificate).where(
+                Certificate.id == certificate_id, certificate_readable_by(actor)
+            )
+        )
+        if found is None:
+            raise NotFound("certificate not found", code="certificate_not_found")
+        return found
+
+    async def list_visible(
+        self,
+        actor: Actor,
+        *,
+        status: Status | None = None,
+        hts_code: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Certificate]:
+        """Newest first; `q` matches product name, number, HTS code or a lot number."""
+        check_limit(limit)
+        query = select(Certificate).where(certificate_readable_by(actor))
+        if status is not None:
+            query = query.where(Certificate.status == status)
+        if hts_code is not None:
+            query = query.where(Certificate.hts_code == hts_code)
+        if q:
+            pattern = f"%{q.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(Certificate.product_name).like(pattern),
+                    func.lower(Certificate.number).like(pattern),
+                    Certificate.hts_code.like(pattern),
+                    func.lower(cast(Certificate.lot_numbers, String)).like(pattern),
+                )
+            )
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor, 2)
+            try:
+                created_at = datetime.fromisoformat(created)
+            except ValueError as exc:
+                raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+            query = query.where(
+                or_(
+                    Certificate.created_at < created_at,
+                    and_(Certificate.created_at == created_at, Certificate.id < last_id),
+                )
+            )
+        query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
+        rows = list((await self.session.scalars(query.limit(limit + 1))).all())
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id)
+        return Page(rows, next_cursor)
+
+    async def for_request(self, request_id: str) -> list[Certificate]:
+        rows = await self.session.scalars(
+            select(Certificate)
+            .where(Certificate.request_id == request_id)
+            .order_by(Certificate.line_no)
+        )
+        return list(rows.all())
+
+    async def events(self, actor: Actor, certificate_id: str) -> list[AuditEvent]:
+        await self.get_visible(actor, certificate_id)
+        rows = await self.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.certificate_id == certificate_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+        return list(rows.all())
+
+    async def used_kg_in_year(
+        self, *, exporter_id: str, hts_code: str, year: int, excluding: str
+    ) -> Decimal:
+        """What the exporter's other live certificates of the year already take (R4)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(Certificate.quantity_kg), 0)).where(
+                Certificate.exporter_id == exporter_id,
+                Certificate.hts_code == hts_code,
+                Certificate.valid_from >= date(year, 1, 1),
+                Certificate.valid_from <= date(year, 12, 31),
+                Certificate.id != excluding,
+                Certificate.status.not_in([s.value for s in RELEASED_FROM_MASS_BALANCE]),
+            )
+        )
+        return Decimal(total or 0)

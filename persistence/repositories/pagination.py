@@ -1,0 +1,42 @@
+"""Keyset pagination: an opaque cursor holds the sort key of the last item of the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from domain.errors import Invalid
+
+T = TypeVar("T")
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(*key: Any) -> str:
+    raw = json.dumps([str(part) for part in key]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+    if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
+    return key
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
+    return limit

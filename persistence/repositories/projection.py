@@ -1,0 +1,97 @@
+"""Writes one workflow transition into the database, once (DESIGN 4.2)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model import TaskState
+from persistence.models import AuditEvent, Certificate, Task
+from workflows.contracts import ProjectionInput
+
+
+class ProjectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def apply(self, change: ProjectionInput) -> bool:
+        """Apply `change`; False when this (workflow id, seq) was written before.
+
+        The audit event's unique key makes the whole write idempotent, and the `projected_seq`
+        guards mean a late write of an older transition never overwrites a newer one.
+        """
+        seen = await self.session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.workflow_id == change.workflow_id, AuditEvent.seq == change.seq
+            )
+        )
+        if seen is not None:
+            return False
+        event = change.event
+        self.session.add(
+            AuditEvent(
+                workflow_id=change.workflow_id,
+                seq=change.seq,
+                certificate_id=change.certificate_id,
+                at=change.at,
+                actor_id=event.actor.user_id,
+                actor_role=event.actor.role,
+                action=event.action,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                detail=event.detail,
+            )
+        )
+        values: dict[str, object] = {
+            "status": change.status,
+            "awaiting": change.awaiting,
+            "updated_at": change.at,
+            "projected_seq": change.seq,
+        }
+        if change.flags is not None:
+            values["flags"] = [f.model_dump() for f in change.flags]
+        await self.session.execute(
+            update(Certificate)
+            .where(Certificate.id == change.certificate_id, Certificate.projected_seq < change.seq)
+            .values(**values)
+        )
+        if change.task is not None:
+            await self._write_task(change)
+        await self.session.flush()
+        return True
+
+    async def _write_task(self, change: ProjectionInput) -> None:
+        assert change.task is not None
+        task = change.task
+        closed_at = change.at if task.state is TaskState.CLOSED else None
+        existing = await self.session.get(Task, task.task_id)
+        if existing is None:
+            certifier_id = await self.session.scalar(
+                select(Certificate.certifier_id).where(Certificate.id == change.certificate_id)
+            )
+            if certifier_id is None:
+                raise LookupError(f"certificate {change.certificate_id} is not recorded")
+            self.session.add(
+                Task(
+                    id=task.task_id,
+                    certificate_id=change.certificate_id,
+                    certifier_id=certifier_id,
+                    kind=task.kind,
+                    state=task.state,
+                    assignee_id=task.assignee_id,
+                    due_at=task.due_at,
+                    escalated=task.escalated,
+                    created_at=change.at,
+                    closed_at=closed_at,
+                    projected_seq=change.seq,
+                )
+            )
+            return
+        if existing.projected_seq >= change.seq:
+            return
+        existing.state = task.state
+        existing.assignee_id = task.assignee_id
+        existing.due_at = task.due_at
+        existing.escalated = task.escalated
+        existing.closed_at = closed_at
+        existing.projected_seq = change.seq

@@ -1,0 +1,81 @@
+"""The certifier queue: tasks of the caller's organisation, by due time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import Forbidden, Invalid, NotFound
+from domain.model import Actor, Role, TaskKind, TaskState
+from persistence.models import Task
+from persistence.repositories.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+
+def _certifier_org(actor: Actor) -> str:
+    if actor.role is not Role.CERTIFIER or actor.organisation_id is None:
+        raise Forbidden("only certifiers have a task queue", code="not_a_certifier")
+    return actor.organisation_id
+
+
+class TaskRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_visible(self, actor: Actor, task_id: str) -> Task:
+        found = await self.session.scalar(
+            select(Task).where(Task.id == task_id, Task.certifier_id == _certifier_org(actor))
+        )
+        if found is None:
+            raise NotFound("task not found", code="task_not_found")
+        return found
+
+    async def queue(
+        self,
+        actor: Actor,
+        *,
+        now: datetime,
+        kind: TaskKind | None = None,
+        state: TaskState | None = None,
+        assigned_to_me: bool = False,
+        overdue: bool | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Task]:
+        check_limit(limit)
+        query = select(Task).where(Task.certifier_id == _certifier_org(actor))
+        if state is None:
+            query = query.where(Task.state.in_([TaskState.OPEN, TaskState.CLAIMED]))
+        else:
+            query = query.where(Task.state == state)
+        if kind is not None:
+            query = query.where(Task.kind == kind)
+        if assigned_to_me:
+            query = query.where(Task.assignee_id == actor.user_id)
+        if overdue is True:
+            query = query.where(Task.due_at < now)
+        elif overdue is False:
+            query = query.where(Task.due_at >= now)
+        if cursor is not None:
+            due, last_id = decode_cursor(cursor, 2)
+            try:
+                due_at = datetime.fromisoformat(due)
+            except ValueError as exc:
+                raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+            query = query.where(
+                or_(Task.due_at > due_at, and_(Task.due_at == due_at, Task.id > last_id))
+            )
+        query = query.order_by(Task.due_at, Task.id).limit(limit + 1)
+        rows = list((await self.session.scalars(query)).all())
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1].due_at.isoformat(), rows[-1].id)
+        return Page(rows, next_cursor)
+
+    async def for_certificate(self, certificate_id: str) -> list[Task]:
+        rows = await self.session.scalars(
+            select(Task).where(Task.certificate_id == certificate_id).order_by(Task.created_at)
+        )
+        return list(rows.all())

@@ -1,0 +1,222 @@
+"""What the outside world knows of the workflows: names, ids, inputs and update payloads.
+
+The API imports this module only, never the workflow bodies. Every input is one pydantic model
+so fields can be added later without breaking recorded histories.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from temporalio.common import SearchAttributeKey
+
+from domain.model import (
+    Actor,
+    Awaiting,
+    Coverage,
+    OrganicCategory,
+    Role,
+    Status,
+    TaskKind,
+    TaskState,
+)
+
+IMPORT_REQUEST_WORKFLOW = "ImportRequestWorkflow"
+CERTIFICATE_WORKFLOW = "CertificateWorkflow"
+
+CLAIM = "claim"
+RELEASE = "release"
+DECIDE = "decide"
+ANSWER = "answer"
+WITHDRAW = "withdraw"
+
+SA_STATUS = SearchAttributeKey.for_keyword("CertificateStatus")
+SA_CERTIFIER = SearchAttributeKey.for_keyword("CertifierCode")
+SA_EXPORTER = SearchAttributeKey.for_keyword("ExporterId")
+SA_IMPORTER = SearchAttributeKey.for_keyword("ImporterId")
+SA_HTS = SearchAttributeKey.for_keyword("HtsCode")
+SA_AWAITING = SearchAttributeKey.for_keyword("AwaitingActor")
+SEARCH_ATTRIBUTES = (SA_STATUS, SA_CERTIFIER, SA_EXPORTER, SA_IMPORTER, SA_HTS, SA_AWAITING)
+
+
+def request_workflow_id(request_id: str) -> str:
+    return f"request-{request_id}"
+
+
+def certificate_workflow_id(certificate_id: str) -> str:
+    return f"certificate-{certificate_id}"
+
+
+class ActorRef(BaseModel):
+    user_id: str
+    role: Role
+    organisation_id: str | None = None
+
+    @classmethod
+    def of(cls, actor: Actor) -> ActorRef:
+        return cls(user_id=actor.user_id, role=actor.role, organisation_id=actor.organisation_id)
+
+    def to_actor(self) -> Actor:
+        return Actor(user_id=self.user_id, role=self.role, organisation_id=self.organisation_id)
+
+
+SYSTEM = ActorRef(user_id="system", role=Role.SYSTEM)
+
+
+class TimerSettings(BaseModel):
+    review_reminder: timedelta = timedelta(days=3)  # business time
+    review_escalation: timedelta = timedelta(days=5)  # business time
+    info_reminder: timedelta = timedelta(days=7)
+    info_lapse: timedelta = timedelta(days=14)
+
+
+class Shipment(BaseModel):
+    transport_mode: str
+    bill_of_lading: str | None = None
+    containers: list[str] = Field(default_factory=list)
+
+
+class RequestLine(BaseModel):
+    certificate_id: str
+    line_no: int
+    hts_code: str
+    product_name: str
+    organic_category: OrganicCategory
+    quantity_kg: Decimal
+    lot_numbers: list[str] = Field(default_factory=list)
+
+
+class ImportRequestInput(BaseModel):
+    request_id: str
+    created_by: str
+    created_at: datetime
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+    coverage: Coverage
+    valid_from: date
+    valid_until: date
+    country_of_origin: str
+    port_of_export: str
+    port_of_entry: str
+    shipment: Shipment
+    lines: list[RequestLine]
+    timers: TimerSettings = Field(default_factory=TimerSettings)
+
+
+class FindingRecord(BaseModel):
+    rule: str
+    code: str
+    message: str
+    hard: bool
+
+
+class CertificateInput(BaseModel):
+    certificate_id: str
+    request_id: str
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+    hts_code: str
+    quantity_kg: Decimal
+    valid_from: date
+    timers: TimerSettings = Field(default_factory=TimerSettings)
+    party_findings: list[FindingRecord] = Field(default_factory=list)
+
+
+class ClaimInput(BaseModel):
+    actor: ActorRef
+    task_id: str
+
+
+class ReleaseInput(BaseModel):
+    actor: ActorRef
+    task_id: str
+
+
+class DecideInput(BaseModel):
+    actor: ActorRef
+    decision: Literal["approve", "reject", "request_info"]
+    comment: str = ""
+
+
+class AnswerInput(BaseModel):
+    actor: ActorRef
+    message: str
+
+
+class WithdrawInput(BaseModel):
+    actor: ActorRef
+    reason: str
+
+
+class CommandResult(BaseModel):
+    certificate_id: str
+    status: Status
+    awaiting: Awaiting
+    task_id: str | None = None
+    task_state: str | None = None
+    assignee: str | None = None
+
+
+# Activity payloads. They live here so that workflows, activities and persistence share one
+# definition without the workflow sandbox importing a database driver.
+
+
+class TaskWrite(BaseModel):
+    task_id: str
+    kind: TaskKind
+    state: TaskState
+    assignee_id: str | None = None
+    due_at: datetime
+    escalated: bool = False
+
+
+class EventWrite(BaseModel):
+    action: str
+    actor: ActorRef
+    from_status: Status | None = None
+    to_status: Status | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectionInput(BaseModel):
+    """One transition of one certificate, written in one transaction by `project_transition`."""
+
+    workflow_id: str
+    seq: int
+    certificate_id: str
+    at: datetime
+    status: Status
+    awaiting: Awaiting
+    flags: list[FindingRecord] | None = None
+    task: TaskWrite | None = None
+    event: EventWrite
+
+
+class ScreenPartiesInput(BaseModel):
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+
+
+class ScreenLineInput(BaseModel):
+    certificate_id: str
+    exporter_id: str
+    hts_code: str
+    quantity_kg: Decimal
+    year: int
+
+
+class MailInput(BaseModel):
+    """A mail to every active user with `role` in `organisation_id`, sent at most once per key."""
+
+    key: str
+    template: str
+    organisation_id: str
+    role: Role
+    certificate_id: str | None = None
+    context: dict[str, str] = Field(default_factory=dict)
