@@ -1,4 +1,4 @@
-"""Engine and sessions. Repositories never commit: whoever opens the session owns the transaction."""
+"""Engine and sessions. Repositories never commit: the caller owns the transaction."""
 
 from __future__ import annotations
 
