@@ -1,0 +1,78 @@
+"""`nopic`: the command line of NOP-IC."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+from config.settings import Settings, get_settings
+
+
+def _migrate(settings: Settings) -> None:
+    from cli.database import migrate
+
+    asyncio.run(migrate(settings))
+    print(f"database at head: {settings.database_url}")
+
+
+def _seed_command(settings: Settings, demo: bool) -> int:
+    from cli.database import seed_demo_data
+
+    if not demo:
+        print("nothing to seed: pass --demo for the demo organisations and users")
+        return 2
+    seeded = asyncio.run(seed_demo_data(settings))
+    print("demo data seeded" if seeded else "database already has users: nothing seeded")
+    return 0
+
+
+def _api(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info"
+    )
+
+
+def _worker(settings: Settings) -> None:
+    from cli.worker import run_worker
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nopic", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="the embedded stack: Temporal, SMTP sink, worker and API")
+    commands.add_parser("api", help="the HTTP API")
+    commands.add_parser("worker", help="the Temporal worker")
+    commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    seed = commands.add_parser("seed", help="load data into an empty database")
+    seed.add_argument("--demo", action="store_true", help="the demo data of DESIGN 7")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    if args.command == "dev":
+        from cli.dev import run_dev
+
+        return run_dev(settings)
+    if args.command == "api":
+        _api(settings)
+    elif args.command == "worker":
+        _worker(settings)
+    elif args.command == "migrate":
+        _migrate(settings)
+    elif args.command == "seed":
+        return _seed_command(settings, args.demo)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
