@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 
@@ -16,6 +16,15 @@ class HtsMatch(StrEnum):
     # breakouts, so this is a flag for the reviewer, not a refusal.
     NEWER_SUFFIX = "newer_suffix"
     UNKNOWN = "unknown"
+
+
+ORGANIC = "certified organic"
+
+
+def _path(description: str) -> list[str]:
+    # Descriptions join the headings from chapter to suffix with ": "; "Not certified organic"
+    # is a segment of its own, so comparing whole segments keeps it conventional.
+    return [segment.strip().lower() for segment in description.split(": ")]
 
 
 @dataclass(frozen=True)
@@ -38,17 +47,44 @@ class HtsCatalogue:
         return self.descriptions.get(code) or self.descriptions.get(code[:8])
 
     def organic_sibling(self, code: str) -> str | None:
-        """The 'certified organic' statistical code under the same 8-digit line, if any."""
+        """The 'certified organic' statistical code that `code` should perhaps have been.
+
+        The code itself when it is organic; for a conventional code, the organic code of the same
+        branch (same description path up to where "Certified organic" splits off), preferring the
+        one for the same variety; None when the code's branch has no organic breakout.
+        """
         if len(code) != 10:
             return None
-        for candidate, text in self.descriptions.items():
-            if (
-                len(candidate) == 10
-                and candidate[:8] == code[:8]
-                and text.lower().endswith("certified organic")
-            ):
+        candidates = self._organic_by_line.get(code[:8], [])
+        text = self.descriptions.get(code)
+        if text is None:
+            # A newer suffix has no known place in the tree, so any organic code of its line is
+            # the best hint there is.
+            return candidates[0][0] if candidates else None
+        path = _path(text)
+        if ORGANIC in path:
+            return code
+        branch = [(c, o, at) for c, o, at in candidates if len(path) > at and o[:at] == path[:at]]
+        if not branch:
+            return None
+        # Same variety first (Cherry for Cherry), else the organic "Other" that catches the rest.
+        for candidate, organic_path, at in branch:
+            if organic_path[at + 1 :] == path[at + 1 :]:
                 return candidate
-        return None
+        for candidate, organic_path, at in branch:
+            if organic_path[at + 1 :] == ["other"]:
+                return candidate
+        return branch[0][0]
+
+    @cached_property
+    def _organic_by_line(self) -> dict[str, list[tuple[str, list[str], int]]]:
+        """8-digit line -> (organic code, its description path, where 'certified organic' is)."""
+        index: dict[str, list[tuple[str, list[str], int]]] = {}
+        for code, text in self.descriptions.items():
+            path = _path(text)
+            if len(code) == 10 and ORGANIC in path:
+                index.setdefault(code[:8], []).append((code, path, path.index(ORGANIC)))
+        return index
 
 
 @cache
