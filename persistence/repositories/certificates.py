@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import Invalid, NotFound
+from domain.errors import NotFound
 from domain.model import Actor, Status
 from persistence.models import AuditEvent, Certificate
-from persistence.repositories.pagination import Page, check_limit, decode_cursor, encode_cursor
+from persistence.repositories.pagination import (
+    Page,
+    check_limit,
+    decode_cursor,
+    decode_time,
+    encode_cursor,
+)
 from persistence.repositories.scope import certificate_readable_by
 
 # States whose quantity no longer counts against the exporter's annual capacity (R4).
@@ -61,10 +67,7 @@ class CertificateRepository:
             )
         if cursor is not None:
             created, last_id = decode_cursor(cursor, 2)
-            try:
-                created_at = datetime.fromisoformat(created)
-            except ValueError as exc:
-                raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+            created_at = decode_time(created)
             query = query.where(
                 or_(
                     Certificate.created_at < created_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from domain.errors import Invalid
@@ -34,6 +35,17 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
     return key
+
+
+def decode_time(value: str) -> datetime:
+    """A cursor's timestamp; aware, as the UTC columns it is compared with require."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+    if moment.tzinfo is None:
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
+    return moment
 
 
 def check_limit(limit: int) -> int:

@@ -7,10 +7,16 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import Forbidden, Invalid, NotFound
+from domain.errors import Forbidden, NotFound
 from domain.model import Actor, Role, TaskKind, TaskState
 from persistence.models import Task
-from persistence.repositories.pagination import Page, check_limit, decode_cursor, encode_cursor
+from persistence.repositories.pagination import (
+    Page,
+    check_limit,
+    decode_cursor,
+    decode_time,
+    encode_cursor,
+)
 
 
 def _certifier_org(actor: Actor) -> str:
@@ -24,9 +30,12 @@ class TaskRepository:
         self.session = session
 
     async def get_visible(self, actor: Actor, task_id: str) -> Task:
-        found = await self.session.scalar(
-            select(Task).where(Task.id == task_id, Task.certifier_id == _certifier_org(actor))
-        )
+        # One task is a 404 for anyone outside its certifier, like a certificate (DESIGN 5).
+        found = None
+        if actor.role is Role.CERTIFIER and actor.organisation_id is not None:
+            found = await self.session.scalar(
+                select(Task).where(Task.id == task_id, Task.certifier_id == actor.organisation_id)
+            )
         if found is None:
             raise NotFound("task not found", code="task_not_found")
         return found
@@ -59,10 +68,7 @@ class TaskRepository:
             query = query.where(Task.due_at >= now)
         if cursor is not None:
             due, last_id = decode_cursor(cursor, 2)
-            try:
-                due_at = datetime.fromisoformat(due)
-            except ValueError as exc:
-                raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+            due_at = decode_time(due)
             query = query.where(
                 or_(Task.due_at > due_at, and_(Task.due_at == due_at, Task.id > last_id))
             )
