@@ -1,0 +1,149 @@
+"""Mail through the outbox: each message rendered once, sent at most once per key (DESIGN 4.3).
+
+Templates live in `templates/email/<template>.txt`, one file per mail: the first line is
+`Subject: ...`, the rest (after one blank line) is the plain-text body. They are rendered with
+the `MailInput.context` plus `public_url`, `certificate_url` and `tasks_url`.
+
+The outbox row is written before the first attempt and holds the rendered message and its
+recipients, so a retry sends exactly what the first attempt meant to send, with the same
+Message-ID. Once `sent_at` is set nothing is sent again; a crash between the SMTP reply and that
+write can resend one copy, which receivers drop by Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+import aiosmtplib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from persistence.db import transaction
+from persistence.models import OutboxMessage
+from persistence.repositories import UserRepository
+from workflows.contracts import SEND_MAIL_ACTIVITY, MailInput
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+
+
+class MailActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        smtp_host: str,
+        smtp_port: int,
+        smtp_timeout: float,
+        mail_from: str,
+        public_url: str,
+        templates_dir: Path = DEFAULT_TEMPLATES,
+    ) -> None:
+        self.sessions = sessions
+        self.smtp_host = smtp_host
+        self.smtp_port = smtp_port
+        self.smtp_timeout = smtp_timeout
+        self.mail_from = mail_from
+        self.public_url = public_url.rstrip("/")
+        self.templates = Environment(
+            loader=FileSystemLoader(templates_dir),
+            undefined=StrictUndefined,
+            autoescape=False,  # plain-text mail: nothing here is HTML
+            keep_trailing_newline=True,
+        )
+
+    @activity.defn(name=SEND_MAIL_ACTIVITY)
+    async def send_mail(self, mail: MailInput) -> bool:
+        """True when a message went out in this call; False when sent before or nobody to tell."""
+        row = await self._outbox_row(mail)
+        if row.sent_at is not None or not row.recipients:
+            return False
+        try:
+            await aiosmtplib.send(
+                self._message(row),
+                hostname=self.smtp_host,
+                port=self.smtp_port,
+                timeout=self.smtp_timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise ApplicationError(
+                f"every recipient of {mail.key} was refused", type="MailRefused", non_retryable=True
+            ) from exc
+        async with transaction(self.sessions) as session:
+            sent = await session.get(OutboxMessage, row.id)
+            assert sent is not None
+            sent.sent_at = datetime.now(UTC)
+            sent.attempts = row.attempts
+        return True
+
+    async def _outbox_row(self, mail: MailInput) -> OutboxMessage:
+        async with transaction(self.sessions) as session:
+            row = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == mail.key))
+            if row is None:
+                recipients = await UserRepository(session).recipients(
+                    mail.organisation_id, mail.role
+                )
+                subject, body = self._render(mail)
+                row = OutboxMessage(
+                    key=mail.key,
+                    message_id=self._message_id(mail.key),
+                    recipients=recipients,
+                    subject=subject,
+                    body=body,
+                    certificate_id=mail.certificate_id,
+                    created_at=datetime.now(UTC),
+                    sent_at=None,
+                    attempts=0,
+                )
+                session.add(row)
+            if row.sent_at is None and row.recipients:
+                row.attempts += 1
+            await session.flush()
+            return row
+
+    def _render(self, mail: MailInput) -> tuple[str, str]:
+        context: dict[str, str] = {
+            "public_url": self.public_url,
+            "tasks_url": f"{self.public_url}/tasks",
+            **mail.context,
+        }
+        if mail.certificate_id is not None:
+            context.setdefault("certificate_id", mail.certificate_id)
+            context["certificate_url"] = f"{self.public_url}/certificates/{mail.certificate_id}"
+        try:
+            text = self.templates.get_template(f"{mail.template}.txt").render(context)
+        except TemplateError as exc:
+            # A missing template or variable is a bug in a release: no retry fixes it.
+            raise ApplicationError(
+                f"mail template {mail.template!r}: {exc}",
+                type="MailTemplateInvalid",
+                non_retryable=True,
+            ) from exc
+        first, _, body = text.partition("\n")
+        if not first.startswith("Subject:"):
+            raise ApplicationError(
+                f"mail template {mail.template!r} does not start with 'Subject:'",
+                type="MailTemplateInvalid",
+                non_retryable=True,
+            )
+        return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+    def _message_id(self, key: str) -> str:
+        domain = parseaddr(self.mail_from)[1].rpartition("@")[2] or "nopic.local"
+        return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+    def _message(self, row: OutboxMessage) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.mail_from
+        message["To"] = ", ".join(row.recipients)
+        message["Subject"] = row.subject
+        message["Message-ID"] = row.message_id
+        message["Date"] = format_datetime(row.created_at)
+        message.set_content(row.body)
+        return message

@@ -1,0 +1,39 @@
+"""The database projection of the workflows (DESIGN 4.2): each write idempotent, one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from persistence.db import transaction
+from persistence.repositories import ProjectionRepository, RequestRepository
+from workflows.contracts import (
+    PROJECT_TRANSITION_ACTIVITY,
+    RECORD_REQUEST_ACTIVITY,
+    ImportRequestInput,
+    ProjectionInput,
+)
+
+
+class ProjectionActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @activity.defn(name=RECORD_REQUEST_ACTIVITY)
+    async def record_request(self, request: ImportRequestInput) -> bool:
+        """True when this call wrote the request; False when the API (or a retry) already had."""
+        async with transaction(self.sessions) as session:
+            return await RequestRepository(session).record(request)
+
+    @activity.defn(name=PROJECT_TRANSITION_ACTIVITY)
+    async def project_transition(self, change: ProjectionInput) -> bool:
+        """True when this call wrote the transition; False when it was written before."""
+        try:
+            async with transaction(self.sessions) as session:
+                return await ProjectionRepository(session).apply(change)
+        except LookupError as exc:
+            # No retry brings a certificate row into being: the request was never recorded.
+            raise ApplicationError(
+                str(exc), type="CertificateNotRecorded", non_retryable=True
+            ) from exc

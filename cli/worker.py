@@ -1,0 +1,78 @@
+"""`nopic worker`: the Temporal worker that runs the workflows and their activities."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.mail import MailActivities
+from activities.projection import ProjectionActivities
+from activities.screening import ScreeningActivities
+from config.settings import Settings
+from persistence.db import create_engine, create_sessionmaker
+from workflows.certificate import CertificateWorkflow
+from workflows.import_request import ImportRequestWorkflow
+
+logger = logging.getLogger(__name__)
+
+# Time for activities in flight (an SMTP send, a projection) to finish on shutdown.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    task_queue: str | None = None,
+) -> Worker:
+    screening = ScreeningActivities(sessions)
+    projection = ProjectionActivities(sessions)
+    mail = MailActivities(
+        sessions,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_timeout=settings.smtp_timeout_seconds,
+        mail_from=settings.mail_from,
+        public_url=settings.public_url,
+    )
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=[ImportRequestWorkflow, CertificateWorkflow],
+        activities=[
+            screening.screen_parties,
+            screening.screen_line,
+            projection.record_request,
+            projection.project_transition,
+            mail.send_mail,
+        ],
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Poll the task queue until cancelled; cancellation shuts the worker down gracefully."""
+    engine = create_engine(settings.database_url)
+    try:
+        client = await connect_temporal(settings)
+        worker = build_worker(client, settings, create_sessionmaker(engine))
+        logger.info(
+            "worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address
+        )
+        await worker.run()
+    finally:
+        await engine.dispose()

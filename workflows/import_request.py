@@ -1,0 +1,95 @@
+"""ImportRequestWorkflow: record the request, screen its parties once (R3), start one
+CertificateWorkflow per line (R1) and finish.
+
+The children outlive this workflow (parent close policy ABANDON). Their starts are durable: a
+worker that dies half-way replays the starts already in history and makes the rest, and a child
+that already exists (a reset, or the API got there first) counts as started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.model import Awaiting, Status
+    from workflows import _activities as act
+    from workflows.contracts import (
+        CERTIFICATE_WORKFLOW,
+        IMPORT_REQUEST_WORKFLOW,
+        SA_AWAITING,
+        SA_CERTIFIER,
+        SA_EXPORTER,
+        SA_HTS,
+        SA_IMPORTER,
+        SA_STATUS,
+        CertificateInput,
+        FindingRecord,
+        ImportRequestInput,
+        RequestLine,
+        ScreenPartiesInput,
+        certificate_workflow_id,
+    )
+
+
+@workflow.defn(name=IMPORT_REQUEST_WORKFLOW, sandboxed=True)
+class ImportRequestWorkflow:
+    @workflow.run
+    async def run(self, request: ImportRequestInput) -> list[str]:
+        """The ids of the certificate workflows, one per line."""
+        await act.record_request(request)
+        findings = await act.screen_parties(
+            ScreenPartiesInput(
+                certifier_id=request.certifier_id,
+                exporter_id=request.exporter_id,
+                importer_id=request.importer_id,
+            )
+        )
+        return list(
+            await asyncio.gather(
+                *(self._start_certificate(request, line, findings) for line in request.lines)
+            )
+        )
+
+    async def _start_certificate(
+        self, request: ImportRequestInput, line: RequestLine, findings: list[FindingRecord]
+    ) -> str:
+        workflow_id = certificate_workflow_id(line.certificate_id)
+        certificate = CertificateInput(
+            certificate_id=line.certificate_id,
+            request_id=request.request_id,
+            certifier_id=request.certifier_id,
+            exporter_id=request.exporter_id,
+            importer_id=request.importer_id,
+            hts_code=line.hts_code,
+            quantity_kg=line.quantity_kg,
+            valid_from=request.valid_from,
+            timers=request.timers,
+            party_findings=findings,
+            product_name=line.product_name,
+        )
+        try:
+            await workflow.start_child_workflow(
+                CERTIFICATE_WORKFLOW,
+                certificate,
+                id=workflow_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                # A certificate is started once, ever: a finished one is not started again.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(SA_STATUS, Status.SUBMITTED.value),
+                        SearchAttributePair(SA_AWAITING, Awaiting.SYSTEM.value),
+                        SearchAttributePair(SA_CERTIFIER, request.certifier_id),
+                        SearchAttributePair(SA_EXPORTER, request.exporter_id),
+                        SearchAttributePair(SA_IMPORTER, request.importer_id),
+                        SearchAttributePair(SA_HTS, line.hts_code),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.info("certificate workflow %s already exists", workflow_id)
+        return workflow_id
