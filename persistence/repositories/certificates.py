@@ -56,13 +56,16 @@ class CertificateRepository:
         if hts_code is not None:
             query = query.where(Certificate.hts_code == hts_code)
         if q:
-            pattern = f"%{q.lower()}%"
+            # autoescape: a '%' or '_' typed by the user is a character, not a wildcard.
+            needle = q.lower()
             query = query.where(
                 or_(
-                    func.lower(Certificate.product_name).like(pattern),
-                    func.lower(Certificate.number).like(pattern),
-                    Certificate.hts_code.like(pattern),
-                    func.lower(cast(Certificate.lot_numbers, String)).like(pattern),
+                    func.lower(Certificate.product_name).contains(needle, autoescape=True),
+                    func.lower(Certificate.number).contains(needle, autoescape=True),
+                    Certificate.hts_code.contains(needle, autoescape=True),
+                    func.lower(cast(Certificate.lot_numbers, String)).contains(
+                        needle, autoescape=True
+                    ),
                 )
             )
         if cursor is not None:

@@ -174,3 +174,13 @@ async def test_used_kg_counts_live_certificates_of_the_year_only(db):
     assert used == counted + 8000
     assert without_live == Decimal(8000)
     assert nothing == 0
+
+
+async def test_search_text_is_taken_literally(db):
+    [underscore] = await record(db, import_request(lots=["L_7"]))
+    await record(db, import_request(lots=["LX7"]))
+    exporter = await actor_for(db, "exporter@demo.test")
+    async with db() as session:
+        repo = CertificateRepository(session)
+        assert [c.id for c in (await repo.list_visible(exporter, q="l_7")).items] == [underscore]
+        assert (await repo.list_visible(exporter, q="%")).items == []
