@@ -1,0 +1,52 @@
+"""The FastAPI application factory. The CLI runs it under uvicorn; tests drive it in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routers import auth, certificates, dev_mail, health, requests, tasks
+from api.temporal import TemporalGateway
+from config.settings import Settings
+from persistence.db import create_engine, create_sessionmaker
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """The API over `settings`; `sessions` and `temporal` are created from them when not given.
+
+    Temporal is connected on first use, not at start: the API comes up (and `/healthz` says
+    what is missing) while the workflow engine is still starting or down.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if sessions is not None:
+            yield
+            return
+        engine = create_engine(settings.database_url)
+        app.state.sessions = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="NOP-IC", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.temporal = TemporalGateway(settings, temporal)
+    install_error_handlers(app)
+    for router in (auth.router, requests.router, certificates.router, tasks.router, health.router):
+        app.include_router(router)
+    if settings.env == "dev":
+        app.include_router(dev_mail.router)
+    return app

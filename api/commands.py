@@ -1,0 +1,37 @@
+"""A person's command on a certificate: visibility first, then the workflow's verdict."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.security import Principal
+from api.temporal import TemporalGateway
+from persistence.repositories import CertificateRepository
+
+
+async def send_command(
+    session: AsyncSession,
+    temporal: TemporalGateway,
+    user: Principal,
+    certificate_id: str,
+    update: str,
+    payload: BaseModel,
+    idempotency_key: str | None,
+) -> None:
+    """Run one Update; afterwards `session` reads the transition the workflow projected.
+
+    A certificate the caller may not see is a 404 before Temporal is asked anything; what the
+    state machine refuses comes back from the workflow's validator as 403 or 409.
+    """
+    row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
+    # Without a key, the same command on the same projected state is one update: a double
+    # click is then answered twice with the first outcome instead of being applied twice.
+    suffix = idempotency_key if idempotency_key is not None else str(row.projected_seq)
+    update_id = f"{update}-{user.id}-{suffix}"
+    # End the read transaction: the worker writes the projection while we wait for it, and
+    # no pooled connection should be held across a call to another service.
+    await session.commit()
+    await temporal.command(row.id, update, payload, update_id=update_id)
+    # Rows loaded before the update are stale now; the next reads must go to the database.
+    session.expire_all()

@@ -1,0 +1,68 @@
+"""Dependencies of the routes, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.security import Principal, token_subject
+from api.temporal import TemporalGateway
+from config.settings import Settings
+from domain.errors import Unauthorized
+from persistence.repositories import UserRepository
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return sessions
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back if it raises."""
+    async with get_sessions(request)() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+def get_temporal(request: Request) -> TemporalGateway:
+    gateway: TemporalGateway = request.app.state.temporal
+    return gateway
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": the commit happens before the response is sent, so a client that got a
+# 2xx can read what it wrote, and a failing commit is reported instead of swallowed.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+async def get_current_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: SettingsDep,
+    session: SessionDep,
+) -> Principal:
+    if not token:
+        raise Unauthorized("not authenticated", code="not_authenticated")
+    user = await UserRepository(session).by_id(token_subject(settings, token))
+    if user is None or not user.active:
+        raise Unauthorized("the token is not valid", code="invalid_token")
+    return Principal.of(user)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]

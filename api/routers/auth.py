@@ -1,0 +1,58 @@
+"""Sign-in (OAuth2 password flow) and who the caller is."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.schemas.auth import MeRead, OrganisationRead, TokenRead
+from api.security import issue_token
+from domain.errors import Unauthorized
+from persistence.passwords import hash_password, verify_password
+from persistence.repositories import RegistryRepository, UserRepository
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@cache
+def _decoy_hash() -> str:
+    # Verifying against a decoy for unknown emails makes both refusals take the same time,
+    # so the answer time does not tell which emails have accounts.
+    return hash_password("decoy password that no account has")
+
+
+@router.post("/auth/token")
+async def issue_access_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TokenRead:
+    user = await UserRepository(session).by_email(form.username)
+    password_hash = user.password_hash if user is not None else _decoy_hash()
+    valid = verify_password(password_hash, form.password)
+    if user is None or not user.active or not valid:
+        raise Unauthorized("wrong email or password", code="invalid_credentials")
+    return TokenRead(
+        access_token=issue_token(settings, user.id),
+        expires_in=settings.jwt_ttl_minutes * 60,
+    )
+
+
+@router.get("/me")
+async def read_me(user: CurrentUser, session: SessionDep) -> MeRead:
+    organisation = None
+    if user.organisation_id is not None:
+        org = await RegistryRepository(session).organisation(user.organisation_id)
+        if org is not None:
+            organisation = OrganisationRead(id=org.id, name=org.name, kind=org.kind)
+    return MeRead(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=user.role,
+        organisation=organisation,
+    )

@@ -1,0 +1,140 @@
+"""Certificates: what each party may read, and the commands of the exporter and the certifier."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.commands import send_command
+from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.schemas.certificates import (
+    AnswerCreate,
+    CertificateDetail,
+    CertificateRead,
+    DecisionCreate,
+    EventRead,
+    WithdrawCreate,
+)
+from api.schemas.common import Page
+from api.schemas.tasks import TaskRead
+from api.security import Principal
+from domain.model import Role, Status
+from persistence.repositories import CertificateRepository, TaskRepository
+from persistence.repositories.pagination import check_limit, decode_cursor, encode_cursor
+from workflows.contracts import (
+    ANSWER,
+    DECIDE,
+    WITHDRAW,
+    ActorRef,
+    AnswerInput,
+    DecideInput,
+    WithdrawInput,
+)
+
+router = APIRouter(prefix="/api/certificates", tags=["certificates"])
+
+
+async def certificate_detail(
+    session: AsyncSession, user: Principal, certificate_id: str
+) -> CertificateDetail:
+    row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
+    tasks: list[TaskRead] = []
+    if user.role is Role.CERTIFIER:
+        now = datetime.now(UTC)
+        tasks = [
+            TaskRead.of(t, now=now) for t in await TaskRepository(session).for_certificate(row.id)
+        ]
+    return CertificateDetail(**CertificateRead.fields_of(row), tasks=tasks)
+
+
+@router.get("")
+async def list_certificates(
+    user: CurrentUser,
+    session: SessionDep,
+    status: Status | None = None,
+    hts_code: str | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[CertificateRead]:
+    page = await CertificateRepository(session).list_visible(
+        user.actor, status=status, hts_code=hts_code, q=q, limit=limit, cursor=cursor
+    )
+    return Page(items=[CertificateRead.of(row) for row in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{certificate_id}")
+async def read_certificate(
+    certificate_id: str, user: CurrentUser, session: SessionDep
+) -> CertificateDetail:
+    return await certificate_detail(session, user, certificate_id)
+
+
+@router.get("/{certificate_id}/events")
+async def list_events(
+    certificate_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[EventRead]:
+    """The audit timeline, oldest first. One certificate has tens of events, not thousands."""
+    check_limit(limit)
+    events = await CertificateRepository(session).events(user.actor, certificate_id)
+    start = 0
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, 1)
+        start = next((i + 1 for i, e in enumerate(events) if str(e.id) == last_id), len(events))
+    chunk = events[start : start + limit]
+    more = start + limit < len(events)
+    return Page(
+        items=[EventRead.of(e) for e in chunk],
+        next_cursor=encode_cursor(chunk[-1].id) if more and chunk else None,
+    )
+
+
+@router.post("/{certificate_id}/answer")
+async def answer(
+    certificate_id: str,
+    body: AnswerCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    payload = AnswerInput(actor=ActorRef.of(user.actor), message=body.message)
+    await send_command(session, temporal, user, certificate_id, ANSWER, payload, idempotency_key)
+    return await certificate_detail(session, user, certificate_id)
+
+
+@router.post("/{certificate_id}/withdraw")
+async def withdraw(
+    certificate_id: str,
+    body: WithdrawCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    payload = WithdrawInput(actor=ActorRef.of(user.actor), reason=body.reason)
+    await send_command(session, temporal, user, certificate_id, WITHDRAW, payload, idempotency_key)
+    return await certificate_detail(session, user, certificate_id)
+
+
+@router.post("/{certificate_id}/decision")
+async def decide(
+    certificate_id: str,
+    body: DecisionCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    payload = DecideInput(
+        actor=ActorRef.of(user.actor), decision=body.decision, comment=body.comment
+    )
+    await send_command(session, temporal, user, certificate_id, DECIDE, payload, idempotency_key)
+    return await certificate_detail(session, user, certificate_id)

@@ -1,0 +1,78 @@
+"""The certifier's queue of review tasks: list, claim, release."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter
+
+from api.commands import send_command
+from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.schemas.common import Page
+from api.schemas.tasks import TaskRead
+from domain.model import TaskKind, TaskState
+from persistence.repositories import TaskRepository
+from workflows.contracts import CLAIM, RELEASE, ActorRef, ClaimInput, ReleaseInput
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+@router.get("")
+async def list_tasks(
+    user: CurrentUser,
+    session: SessionDep,
+    kind: TaskKind | None = None,
+    state: TaskState | None = None,
+    assignee: Literal["me"] | None = None,
+    overdue: bool | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[TaskRead]:
+    """Open and claimed tasks of the caller's organisation, soonest due first."""
+    now = datetime.now(UTC)
+    page = await TaskRepository(session).queue(
+        user.actor,
+        now=now,
+        kind=kind,
+        state=state,
+        assigned_to_me=assignee == "me",
+        overdue=overdue,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[TaskRead.of(t, now=now) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/{task_id}/claim")
+async def claim_task(
+    task_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TaskRead:
+    tasks = TaskRepository(session)
+    task = await tasks.get_visible(user.actor, task_id)
+    payload = ClaimInput(actor=ActorRef.of(user.actor), task_id=task.id)
+    await send_command(
+        session, temporal, user, task.certificate_id, CLAIM, payload, idempotency_key
+    )
+    return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))
+
+
+@router.post("/{task_id}/release")
+async def release_task(
+    task_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TaskRead:
+    tasks = TaskRepository(session)
+    task = await tasks.get_visible(user.actor, task_id)
+    payload = ReleaseInput(actor=ActorRef.of(user.actor), task_id=task.id)
+    await send_command(
+        session, temporal, user, task.certificate_id, RELEASE, payload, idempotency_key
+    )
+    return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))

@@ -1,0 +1,1 @@
+"""Request and response bodies, in families per resource (`XCreate`, `XRead`, `XPage`)."""

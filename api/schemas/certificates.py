@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+
+from api.schemas.common import Kg
+from api.schemas.tasks import TaskRead
+from domain.model import Awaiting, Coverage, OrganicCategory, Role, Status
+from persistence.models import AuditEvent, Certificate
+
+Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class CertificateRead(BaseModel):
+    id: str
+    request_id: str
+    line_no: int
+    status: Status
+    awaiting: Awaiting
+    number: str | None
+    # Printed on the document and in its QR code; there is none before issuance.
+    verification_code: str | None
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+    hts_code: str
+    product_name: str
+    organic_category: OrganicCategory
+    quantity_kg: Kg
+    remaining_kg: Kg
+    lot_numbers: list[str]
+    coverage: Coverage
+    valid_from: date
+    valid_until: date
+    flags: list[dict[str, Any]]
+    replaces: str | None
+    replaced_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def fields_of(cls, row: Certificate) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "request_id": row.request_id,
+            "line_no": row.line_no,
+            "status": Status(row.status),
+            "awaiting": Awaiting(row.awaiting),
+            "number": row.number,
+            "verification_code": None,
+            "certifier_id": row.certifier_id,
+            "exporter_id": row.exporter_id,
+            "importer_id": row.importer_id,
+            "hts_code": row.hts_code,
+            "product_name": row.product_name,
+            "organic_category": OrganicCategory(row.organic_category),
+            "quantity_kg": row.quantity_kg,
+            # No customs entry can be recorded yet, so the whole quantity remains.
+            "remaining_kg": row.quantity_kg,
+            "lot_numbers": list(row.lot_numbers),
+            "coverage": Coverage(row.coverage),
+            "valid_from": row.valid_from,
+            "valid_until": row.valid_until,
+            "flags": list(row.flags),
+            "replaces": row.replaces_id,
+            "replaced_by": row.replaced_by_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+
+    @classmethod
+    def of(cls, row: Certificate) -> CertificateRead:
+        return cls(**cls.fields_of(row))
+
+
+class CertificateDetail(CertificateRead):
+    # The review tasks, shown to the certifier only: the queue is theirs, not the exporter's.
+    tasks: list[TaskRead]
+
+
+class EventRead(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor_id: str
+    actor_role: Role
+    from_status: Status | None
+    to_status: Status | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: AuditEvent) -> EventRead:
+        return cls(
+            seq=row.seq,
+            at=row.at,
+            action=row.action,
+            actor_id=row.actor_id,
+            actor_role=Role(row.actor_role),
+            from_status=Status(row.from_status) if row.from_status else None,
+            to_status=Status(row.to_status) if row.to_status else None,
+            detail=dict(row.detail),
+        )
+
+
+class AnswerCreate(BaseModel):
+    message: Message
+
+
+class WithdrawCreate(BaseModel):
+    reason: Message
+
+
+class DecisionCreate(BaseModel):
+    decision: Literal["approve", "reject", "request_info"]
+    comment: str = Field(default="", max_length=5000, validate_default=True)
+
+    @field_validator("comment")
+    @classmethod
+    def _reasons_are_given(cls, comment: str, info: ValidationInfo) -> str:
+        # A rejection must say why and an information request must say what (DESIGN 3).
+        decision = info.data.get("decision")
+        if decision in ("reject", "request_info") and not comment.strip():
+            raise ValueError(f"a comment is required to {decision.replace('_', ' ')}")
+        return comment.strip()

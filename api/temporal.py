@@ -1,0 +1,101 @@
+"""The API's side of Temporal: a lazily connected client, and commands sent as Updates.
+
+The API starts even when Temporal is down; each call that needs it then answers 503 and the
+next one tries to connect again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+
+from config.settings import Settings
+from domain.errors import Conflict, Unavailable
+from workflows.contracts import CommandResult, TimerSettings, certificate_workflow_id
+
+logger = logging.getLogger(__name__)
+
+
+class TemporalGateway:
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self.settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._connect()
+        return self._client
+
+    async def _connect(self) -> Client:
+        timeout = self.settings.temporal_rpc_timeout
+        try:
+            return await asyncio.wait_for(
+                Client.connect(
+                    self.settings.temporal_address,
+                    namespace=self.settings.temporal_namespace,
+                    data_converter=pydantic_data_converter,
+                    connect_timeout=timeout,
+                ),
+                timeout.total_seconds(),
+            )
+        # The SDK reports a refused or failed connection as a bare RuntimeError.
+        except (RuntimeError, OSError, TimeoutError, RPCError) as exc:
+            logger.warning(
+                "Temporal at %s is not reachable: %s", self.settings.temporal_address, exc
+            )
+            raise Unavailable(
+                "the workflow engine is not reachable", code="temporal_unavailable"
+            ) from exc
+
+    async def healthy(self, timeout: timedelta) -> bool:
+        try:
+            client = await self.client()
+            return await client.service_client.check_health(timeout=timeout)
+        except (Unavailable, RPCError, TimeoutError):
+            return False
+
+    async def command(
+        self, certificate_id: str, update: str, payload: BaseModel, *, update_id: str
+    ) -> CommandResult:
+        """Send one person's command to the certificate's workflow and wait for its outcome.
+
+        The workflow's validator refuses what the state machine does not allow (mapped to
+        403/409 in api.errors); the handler returns once the transition is in the database.
+        """
+        client = await self.client()
+        handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
+        try:
+            result: CommandResult = await handle.execute_update(
+                update,
+                payload,
+                id=update_id,
+                rpc_timeout=self.settings.temporal_rpc_timeout,
+                result_type=CommandResult,
+            )
+        except RPCError as exc:
+            # A certificate in a terminal state has a closed workflow: nothing more to do on it.
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise Conflict(
+                    "the certificate no longer accepts this command", code="invalid_state"
+                ) from exc
+            raise
+        return result
+
+
+def timer_settings(settings: Settings) -> TimerSettings:
+    return TimerSettings(
+        review_reminder=timedelta(days=settings.review_reminder_business_days),
+        review_escalation=timedelta(days=settings.review_escalation_business_days),
+        info_reminder=timedelta(days=settings.info_reminder_days),
+        info_lapse=timedelta(days=settings.info_lapse_days),
+    )
