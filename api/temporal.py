@@ -53,9 +53,7 @@ class TemporalGateway:
             logger.warning(
                 "Temporal at %s is not reachable: %s", self.settings.temporal_address, exc
             )
-            raise Unavailable(
-                "the workflow engine is not reachable", code="temporal_unavailable"
-            ) from exc
+            raise Unavailable("the workflow engine is not reachable") from exc
 
     async def healthy(self, timeout: timedelta) -> bool:
         try:
@@ -83,10 +81,12 @@ class TemporalGateway:
                 result_type=CommandResult,
             )
         except RPCError as exc:
-            # A certificate in a terminal state has a closed workflow: nothing more to do on it.
+            # No running workflow: the certificate is finished, or still waiting for its workflow
+            # to be started by the request's; no person's command is allowed in either state.
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise Conflict(
-                    "the certificate no longer accepts this command", code="invalid_state"
+                    "the certificate does not accept this command in its current state",
+                    code="invalid_state",
                 ) from exc
             raise
         return result

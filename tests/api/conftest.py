@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.security import issue_token
+from cli.worker import build_worker
 from config.settings import Settings
 from persistence.seed import demo_user_id
 from tests.conftest import SmtpServer
@@ -69,8 +70,6 @@ def settings(
 async def worker(
     temporal_client: Client, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[None]:
-    from cli.worker import build_worker
-
     async with build_worker(temporal_client, settings, sessions):
         yield
 

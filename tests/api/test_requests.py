@@ -181,7 +181,7 @@ async def test_temporal_unreachable_gets_503_and_writes_nothing(
         me = await api.get("/api/me", headers=auth(EXPORTER))
 
     assert response.status_code == 503
-    assert response.json()["code"] == "temporal_unavailable"
+    assert response.json()["code"] == "unavailable"
     assert me.status_code == 200, "the API works without Temporal for what needs no workflow"
     assert await count_rows(sessions) == before
 

@@ -253,3 +253,21 @@ async def test_a_command_on_a_finished_certificate_gets_409(
     )
 
     assert response.status_code == 409
+
+
+async def test_a_retried_command_with_the_same_idempotency_key_is_applied_once(
+    live_api: httpx.AsyncClient, auth: Auth
+):
+    _, task = await in_review(live_api, auth)
+    await live_api.post(f"/api/tasks/{task['id']}/claim", headers=auth(CERTIFIER))
+    url = f"/api/tasks/{task['id']}/release"
+    keyed = {**auth(CERTIFIER), "Idempotency-Key": "release-1"}
+
+    first = await live_api.post(url, headers=keyed)
+    retried = await live_api.post(url, headers=keyed)
+    fresh = await live_api.post(url, headers=auth(CERTIFIER))
+
+    assert (first.status_code, retried.status_code) == (200, 200)
+    assert retried.json()["state"] == "open"
+    # Without the key it is a new command, and there is nothing left to release.
+    assert (fresh.status_code, fresh.json()["code"]) == (409, "task_not_claimed")
