@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
@@ -29,6 +30,10 @@ from persistence.db import transaction
 from persistence.models import OutboxMessage
 from persistence.repositories import UserRepository
 from workflows.contracts import SEND_MAIL_ACTIVITY, MailInput
+
+# Headers are not folded: Python's folder turns a long subject with a colon into one that
+# starts with a space once unfolded. Our subjects stay far below the 998-character limit.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 
@@ -65,8 +70,11 @@ class MailActivities:
         if row.sent_at is not None or not row.recipients:
             return False
         try:
+            # Flattened here: aiosmtplib would flatten with its own policy, which folds.
             await aiosmtplib.send(
-                self._message(row),
+                self._message(row).as_bytes(policy=MAIL_POLICY),
+                sender=parseaddr(self.mail_from)[1],
+                recipients=row.recipients,
                 hostname=self.smtp_host,
                 port=self.smtp_port,
                 timeout=self.smtp_timeout,
@@ -111,6 +119,7 @@ class MailActivities:
         context: dict[str, str] = {
             "public_url": self.public_url,
             "tasks_url": f"{self.public_url}/tasks",
+            "certificate_url": self.public_url,
             **mail.context,
         }
         if mail.certificate_id is not None:
@@ -139,7 +148,7 @@ class MailActivities:
         return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
     def _message(self, row: OutboxMessage) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self.mail_from
         message["To"] = ", ".join(row.recipients)
         message["Subject"] = row.subject

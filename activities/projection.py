@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from persistence.db import transaction
 from persistence.repositories import ProjectionRepository, RequestRepository
@@ -28,12 +27,10 @@ class ProjectionActivities:
 
     @activity.defn(name=PROJECT_TRANSITION_ACTIVITY)
     async def project_transition(self, change: ProjectionInput) -> bool:
-        """True when this call wrote the transition; False when it was written before."""
-        try:
-            async with transaction(self.sessions) as session:
-                return await ProjectionRepository(session).apply(change)
-        except LookupError as exc:
-            # No retry brings a certificate row into being: the request was never recorded.
-            raise ApplicationError(
-                str(exc), type="CertificateNotRecorded", non_retryable=True
-            ) from exc
+        """True when this call wrote the transition; False when it was written before.
+
+        A certificate row that does not exist yet fails the write on its foreign key, and
+        Temporal retries it: the request's recording may still be on its way.
+        """
+        async with transaction(self.sessions) as session:
+            return await ProjectionRepository(session).apply(change)

@@ -58,38 +58,50 @@ class ImportRequestWorkflow:
         self, request: ImportRequestInput, line: RequestLine, findings: list[FindingRecord]
     ) -> str:
         workflow_id = certificate_workflow_id(line.certificate_id)
-        certificate = CertificateInput(
-            certificate_id=line.certificate_id,
-            request_id=request.request_id,
-            certifier_id=request.certifier_id,
-            exporter_id=request.exporter_id,
-            importer_id=request.importer_id,
-            hts_code=line.hts_code,
-            quantity_kg=line.quantity_kg,
-            valid_from=request.valid_from,
-            timers=request.timers,
-            party_findings=findings,
-            product_name=line.product_name,
-        )
         try:
             await workflow.start_child_workflow(
                 CERTIFICATE_WORKFLOW,
-                certificate,
+                certificate_input(request, line, findings),
                 id=workflow_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 # A certificate is started once, ever: a finished one is not started again.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(SA_STATUS, Status.SUBMITTED.value),
-                        SearchAttributePair(SA_AWAITING, Awaiting.SYSTEM.value),
-                        SearchAttributePair(SA_CERTIFIER, request.certifier_id),
-                        SearchAttributePair(SA_EXPORTER, request.exporter_id),
-                        SearchAttributePair(SA_IMPORTER, request.importer_id),
-                        SearchAttributePair(SA_HTS, line.hts_code),
-                    ]
-                ),
+                search_attributes=certificate_search_attributes(request, line),
             )
         except WorkflowAlreadyStartedError:
             workflow.logger.info("certificate workflow %s already exists", workflow_id)
         return workflow_id
+
+
+def certificate_input(
+    request: ImportRequestInput, line: RequestLine, findings: list[FindingRecord]
+) -> CertificateInput:
+    return CertificateInput(
+        certificate_id=line.certificate_id,
+        request_id=request.request_id,
+        certifier_id=request.certifier_id,
+        exporter_id=request.exporter_id,
+        importer_id=request.importer_id,
+        hts_code=line.hts_code,
+        quantity_kg=line.quantity_kg,
+        valid_from=request.valid_from,
+        timers=request.timers,
+        party_findings=findings,
+        product_name=line.product_name,
+    )
+
+
+def certificate_search_attributes(
+    request: ImportRequestInput, line: RequestLine
+) -> TypedSearchAttributes:
+    """What operators filter certificate workflows by (DESIGN 4.1): ids and states only."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SA_STATUS, Status.SUBMITTED.value),
+            SearchAttributePair(SA_AWAITING, Awaiting.SYSTEM.value),
+            SearchAttributePair(SA_CERTIFIER, request.certifier_id),
+            SearchAttributePair(SA_EXPORTER, request.exporter_id),
+            SearchAttributePair(SA_IMPORTER, request.importer_id),
+            SearchAttributePair(SA_HTS, line.hts_code),
+        ]
+    )

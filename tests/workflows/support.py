@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,10 +17,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from activities.projection import ProjectionActivities
+from activities.screening import ScreeningActivities
 from cli.worker import build_worker
 from config.settings import Settings
 from domain.model import Coverage, OrganicCategory
@@ -29,19 +35,28 @@ from tests.conftest import SmtpServer
 from tests.helpers import actor_for
 from workflows.certificate import CertificateWorkflow
 from workflows.contracts import (
+    CERTIFICATE_WORKFLOW,
     IMPORT_REQUEST_WORKFLOW,
+    SEARCH_ATTRIBUTES,
     ActorRef,
     CommandResult,
     ImportRequestInput,
     RequestLine,
+    ScreenPartiesInput,
     Shipment,
     TimerSettings,
     certificate_workflow_id,
     request_workflow_id,
 )
-from workflows.import_request import ImportRequestWorkflow
+from workflows.import_request import (
+    ImportRequestWorkflow,
+    certificate_input,
+    certificate_search_attributes,
+)
 
 T = TypeVar("T")
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 AVOCADOS = "0804400020"
 COFFEE = "0901110015"
@@ -91,6 +106,27 @@ def request_input(
         ],
         timers=timers or TimerSettings(),
     )
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server with our search attributes registered."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER)
+    )
+    try:
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={
+                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+                    for key in SEARCH_ATTRIBUTES
+                },
+            )
+        )
+        yield env
+    finally:
+        await env.shutdown()
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
@@ -155,6 +191,36 @@ class Harness:
         )
         ids = [line.certificate_id for line in request.lines]
         self.started += [certificate_workflow_id(i) for i in ids]
+        for certificate_id in ids:
+            await eventually(partial(self.screened, certificate_id))
+        return ids
+
+    async def start_certificates(self, request: ImportRequestInput) -> list[str]:
+        """What ImportRequestWorkflow does, done by the test: record, screen, start each line.
+
+        The timer tests start certificates without a parent because the time-skipping test
+        server leaks a time-skipping lock whenever a child completes after its parent has
+        closed: every later `env.sleep` then waits in real time.
+        """
+        await ProjectionActivities(self.sessions).record_request(request)
+        findings = await ScreeningActivities(self.sessions).screen_parties(
+            ScreenPartiesInput(
+                certifier_id=request.certifier_id,
+                exporter_id=request.exporter_id,
+                importer_id=request.importer_id,
+            )
+        )
+        for request_line in request.lines:
+            workflow_id = certificate_workflow_id(request_line.certificate_id)
+            await self.env.client.start_workflow(
+                CERTIFICATE_WORKFLOW,
+                certificate_input(request, request_line, findings),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                search_attributes=certificate_search_attributes(request, request_line),
+            )
+            self.started.append(workflow_id)
+        ids = [request_line.certificate_id for request_line in request.lines]
         for certificate_id in ids:
             await eventually(partial(self.screened, certificate_id))
         return ids

@@ -1,0 +1,122 @@
+"""send_mail: the outbox makes a retried activity send once, whatever SMTP did (DESIGN 4.3)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import aiosmtplib
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
+
+from activities.mail import MailActivities
+from domain.model import Role
+from persistence.models import OutboxMessage
+from tests.conftest import SmtpServer, _RecordingHandler, free_port
+from workflows.contracts import MailInput
+
+CONTEXT = {
+    "product_name": "Hass avocados",
+    "hts_code": "0804400020",
+    "quantity_kg": "18000",
+    "exporter_id": "5550000001",
+    "importer_id": "5550000002",
+    "due_at": "2026-12-08 10:00 UTC",
+    "flags": "",
+}
+
+
+def mailer(sessions: async_sessionmaker[AsyncSession], host: str, port: int) -> MailActivities:
+    return MailActivities(
+        sessions,
+        smtp_host=host,
+        smtp_port=port,
+        smtp_timeout=2,
+        mail_from="NOP-IC <no-reply@nopic.test>",
+        public_url="http://nopic.test/",
+    )
+
+
+def new_task_mail(key: str = "certificate-c1:2:review_task_created", **changes: str) -> MailInput:
+    fields = {"organisation_id": "555", "role": Role.CERTIFIER} | changes
+    return MailInput(
+        key=key,
+        template="review_task_created",
+        certificate_id=None,
+        context=CONTEXT,
+        **fields,
+    )
+
+
+async def outbox(sessions: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list((await session.scalars(select(OutboxMessage))).all())
+
+
+async def test_the_same_key_twice_sends_one_message(sessions, smtp_server: SmtpServer) -> None:
+    mail = mailer(sessions, smtp_server.host, smtp_server.port)
+
+    assert await mail.send_mail(new_task_mail()) is True
+    assert await mail.send_mail(new_task_mail()) is False
+
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["certifier2@demo.test", "certifier@demo.test"]
+    digest = hashlib.sha256(b"certificate-c1:2:review_task_created").hexdigest()[:40]
+    assert received.message["Message-ID"] == f"<{digest}@nopic.test>"
+    assert received.message["Subject"] == (
+        "New review task: Hass avocados (0804400020), due 2026-12-08 10:00 UTC"
+    )
+    assert "http://nopic.test/tasks" in received.message.get_content()
+    [row] = await outbox(sessions)
+    assert (row.attempts, row.sent_at is not None) == (1, True)
+
+
+async def test_smtp_down_fails_the_attempt_and_the_retry_sends_one_message(sessions) -> None:
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    mail = mailer(sessions, server.host, server.port)
+
+    with pytest.raises((aiosmtplib.SMTPException, OSError)):
+        await mail.send_mail(new_task_mail())
+    [pending] = await outbox(sessions)
+    assert pending.sent_at is None
+
+    controller = Controller(_RecordingHandler(server), hostname=server.host, port=server.port)
+    controller.start()
+    try:
+        assert await mail.send_mail(new_task_mail()) is True
+        assert await mail.send_mail(new_task_mail()) is False
+    finally:
+        controller.stop()
+
+    assert len(server.received) == 1
+    [row] = await outbox(sessions)
+    assert (row.attempts, row.message_id) == (2, pending.message_id)
+    assert row.sent_at is not None
+
+
+async def test_nobody_to_tell_is_recorded_and_nothing_sent(
+    sessions, smtp_server: SmtpServer
+) -> None:
+    mail = mailer(sessions, smtp_server.host, smtp_server.port)
+
+    # The importer's organisation has no certifiers.
+    assert await mail.send_mail(new_task_mail(organisation_id="5550000002")) is False
+
+    assert smtp_server.received == []
+    [row] = await outbox(sessions)
+    assert (row.recipients, row.sent_at, row.attempts) == ([], None, 0)
+
+
+async def test_a_missing_template_is_a_non_retryable_failure(
+    sessions, smtp_server: SmtpServer
+) -> None:
+    mail = mailer(sessions, smtp_server.host, smtp_server.port)
+    broken = new_task_mail().model_copy(update={"template": "no_such_template"})
+
+    with pytest.raises(ApplicationError) as caught:
+        await mail.send_mail(broken)
+
+    assert (caught.value.type, caught.value.non_retryable) == ("MailTemplateInvalid", True)
+    assert await outbox(sessions) == []
