@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 # Time for activities in flight (an SMTP send, a projection) to finish on shutdown.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+# How long a workflow task waits for the worker that has the workflow cached before any worker
+# may take it. The SDK's 10 s default would make the first command after a worker dies outlast
+# the API's Temporal timeout (a 503); a miss costs a replay of the history, nothing more.
+STICKY_TIMEOUT = timedelta(seconds=3)
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -61,6 +65,7 @@ def build_worker(
             mail.send_mail,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 
