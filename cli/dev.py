@@ -28,10 +28,9 @@ class Child:
     name: str
     command: list[str]
     log: Path | None = None
+    pid_file: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
-
-    pid_file: Path | None = None
 
     def start(self) -> None:
         output = open(self.log, "ab") if self.log else None  # noqa: SIM115 - lives with the child
@@ -151,10 +150,13 @@ def run_dev(settings: Settings) -> int:
     run = settings.data_dir / "run"
     run.mkdir(exist_ok=True)
     temporal = Child(
-        "temporal", _temporal_command(settings), logs / "temporal.log", run / "temporal.pid"
+        "temporal",
+        _temporal_command(settings),
+        log=logs / "temporal.log",
+        pid_file=run / "temporal.pid",
     )
-    worker = Child("worker", [*me, "worker"], logs / "worker.log", run / "worker.pid")
-    api = Child("api", [*me, "api"], logs / "api.log", run / "api.pid")
+    worker = Child("worker", [*me, "worker"], log=logs / "worker.log", pid_file=run / "worker.pid")
+    api = Child("api", [*me, "api"], log=logs / "api.log", pid_file=run / "api.pid")
     children = [temporal, worker, api]
     sink = None
     stopping = False

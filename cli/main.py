@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--demo", action="store_true", help="the demo data of DESIGN 7")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The dev supervisor talks to a person: only its own lines and real warnings.
+    quiet = args.command in ("dev", "migrate", "seed")
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     settings = get_settings()
     if args.command == "dev":
         from cli.dev import run_dev
