@@ -29,7 +29,8 @@ from temporalio.exceptions import ApplicationError
 from persistence.db import transaction
 from persistence.models import OutboxMessage
 from persistence.repositories import UserRepository
-from workflows.contracts import SEND_MAIL_ACTIVITY, MailInput
+from workflows.contracts import SEND_MAIL_ACTIVITY
+from workflows.payloads import MailInput
 
 # Headers are not folded: Python's folder turns a long subject with a colon into one that
 # starts with a space once unfolded. Our subjects stay far below the 998-character limit.

@@ -11,8 +11,8 @@ from workflows.contracts import (
     PROJECT_TRANSITION_ACTIVITY,
     RECORD_REQUEST_ACTIVITY,
     ImportRequestInput,
-    ProjectionInput,
 )
+from workflows.payloads import ProjectionInput
 
 
 class ProjectionActivities:

@@ -8,13 +8,8 @@ from temporalio import activity
 from domain.hts import reference_catalogue
 from domain.screening import Finding, screen_line, screen_parties
 from persistence.repositories import CertificateRepository, RegistryRepository
-from workflows.contracts import (
-    SCREEN_LINE_ACTIVITY,
-    SCREEN_PARTIES_ACTIVITY,
-    FindingRecord,
-    ScreenLineInput,
-    ScreenPartiesInput,
-)
+from workflows.contracts import SCREEN_LINE_ACTIVITY, SCREEN_PARTIES_ACTIVITY, FindingRecord
+from workflows.payloads import ScreenLineInput, ScreenPartiesInput
 
 
 def _records(findings: list[Finding]) -> list[FindingRecord]:

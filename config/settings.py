@@ -44,11 +44,19 @@ class Settings(BaseSettings):
     jwt_secret: str = ""
     jwt_ttl_minutes: int = 60
 
+    # Ed25519 key that signs certificate documents: PEM (PKCS#8). In dev it is generated once
+    # and kept in the data folder; production must provide it.
+    signing_key_pem: str = ""
+
     # Durable timers of the certificate workflow (DESIGN 4.1); operators may shorten them.
     review_reminder_business_days: float = 3
     review_escalation_business_days: float = 5
     info_reminder_days: float = 7
     info_lapse_days: float = 14
+    acknowledgement_reminder_days: float = 2
+    reconciliation_notice_days: float = 7
+    # Deliveries retry with exponential backoff up to this interval while SMTP is down.
+    delivery_retry_max_seconds: float = 300
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
@@ -60,6 +68,8 @@ class Settings(BaseSettings):
             if self.env == "production":
                 raise ValueError("NOPIC_JWT_SECRET must be set in production")
             self.jwt_secret = self._dev_secret()
+        if not self.signing_key_pem and self.env == "production":
+            raise ValueError("NOPIC_SIGNING_KEY_PEM must be set in production")
         return self
 
     def _dev_secret(self) -> str:
@@ -72,6 +82,11 @@ class Settings(BaseSettings):
         path.write_text(value)
         path.chmod(0o600)
         return value
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where dev keeps its generated signing key when NOPIC_SIGNING_KEY_PEM is not set."""
+        return self.data_dir / "signing_key.pem"
 
     @property
     def temporal_address(self) -> str:

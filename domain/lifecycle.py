@@ -51,8 +51,16 @@ S = Status
 TRANSITIONS: dict[Command, tuple[Party, dict[Status, Status]]] = {
     Command.PASS_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.IN_REVIEW}),
     Command.FAIL_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.REJECTED}),
-    Command.CLAIM: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
-    Command.RELEASE: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
+    # A review task while in review; a reconciliation task (R8) once delivered, even after the
+    # certificate was used up or expired.
+    Command.CLAIM: (
+        Party.ISSUING_CERTIFIER,
+        {s: s for s in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)},
+    ),
+    Command.RELEASE: (
+        Party.ISSUING_CERTIFIER,
+        {s: s for s in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)},
+    ),
     Command.APPROVE: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.APPROVED}),
     Command.REJECT: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.REJECTED}),
     Command.REQUEST_INFO: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.INFO_REQUESTED}),
@@ -77,8 +85,10 @@ TRANSITIONS: dict[Command, tuple[Party, dict[Status, Status]]] = {
     Command.EXPIRE: (Party.SYSTEM, {S.DELIVERED: S.EXPIRED}),
 }
 
-# Commands that need the actor to hold the certificate's review task.
-NEEDS_CLAIM = frozenset({Command.APPROVE, Command.REJECT, Command.REQUEST_INFO})
+# Commands that need the actor to hold the certificate's current task.
+NEEDS_CLAIM = frozenset(
+    {Command.APPROVE, Command.REJECT, Command.REQUEST_INFO, Command.CONFIRM_ACTUALS}
+)
 
 ROLE_OF_PARTY = {
     Party.ISSUING_CERTIFIER: Role.CERTIFIER,
@@ -110,7 +120,7 @@ class Situation:
 
     status: Status
     parties: Parties
-    review_assignee: str | None = None
+    task_assignee: str | None = None
 
 
 def may_act(actor: Actor, party: Party, parties: Parties) -> bool:
@@ -132,14 +142,14 @@ def transition(situation: Situation, command: Command, actor: Actor) -> Status:
             f"{command} is not possible while the certificate is {situation.status}",
             code="invalid_state",
         )
-    holder = situation.review_assignee
+    holder = situation.task_assignee
     if command is Command.CLAIM and holder not in (None, actor.user_id):
-        raise Conflict("the review task is claimed by another certifier", code="task_taken")
+        raise Conflict("the task is claimed by another certifier", code="task_taken")
     if command is Command.RELEASE and holder != actor.user_id:
         code = "task_not_claimed" if holder is None else "task_taken"
-        raise Conflict("you do not hold the review task", code=code)
+        raise Conflict("you do not hold the task", code=code)
     if command in NEEDS_CLAIM and holder != actor.user_id:
         if holder is None:
-            raise Conflict("claim the review task before deciding", code="task_not_claimed")
-        raise Conflict("the review task is claimed by another certifier", code="task_taken")
+            raise Conflict("claim the task before deciding", code="task_not_claimed")
+        raise Conflict("the task is claimed by another certifier", code="task_taken")
     return target

@@ -21,11 +21,8 @@ with workflow.unsafe.imports_passed_through():
         SEND_MAIL_ACTIVITY,
         FindingRecord,
         ImportRequestInput,
-        MailInput,
-        ProjectionInput,
-        ScreenLineInput,
-        ScreenPartiesInput,
     )
+from workflows.payloads import MailInput, ProjectionInput, ScreenLineInput, ScreenPartiesInput
 
 DATABASE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),

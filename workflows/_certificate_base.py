@@ -17,17 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.model import Role, Status
     from workflows import _activities as act
     from workflows._certificate_rules import awaiting_for, when
-    from workflows.contracts import (
-        SA_AWAITING,
-        SA_STATUS,
-        ActorRef,
-        CertificateInput,
-        CertificateState,
-        CommandResult,
-        EventWrite,
-        MailInput,
-        ProjectionInput,
-    )
+    from workflows.contracts import SA_AWAITING, SA_STATUS, ActorRef, CommandResult
+from workflows.payloads import (
+    CertificateInput,
+    CertificateState,
+    EventWrite,
+    MailInput,
+    ProjectionInput,
+)
 
 
 def refusal(err: DomainError) -> ApplicationError:

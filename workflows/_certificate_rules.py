@@ -14,7 +14,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import add_business_time, business_time_between
     from domain.model import Awaiting, Status
-    from workflows.contracts import CertificateState, TimerSettings
+    from workflows.contracts import TimerSettings
+from workflows.payloads import CertificateState
 
 AWAITING = {
     Status.SUBMITTED: Awaiting.SYSTEM,

@@ -35,15 +35,13 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM,
         WITHDRAW,
         AnswerInput,
-        CertificateInput,
         ClaimInput,
         CommandResult,
         DecideInput,
         ReleaseInput,
-        ScreenLineInput,
-        TaskWrite,
         WithdrawInput,
     )
+from workflows.payloads import CertificateInput, ScreenLineInput, TaskWrite
 
 DECISIONS = {
     "approve": Command.APPROVE,

@@ -26,13 +26,12 @@ with workflow.unsafe.imports_passed_through():
         SA_HTS,
         SA_IMPORTER,
         SA_STATUS,
-        CertificateInput,
         FindingRecord,
         ImportRequestInput,
         RequestLine,
-        ScreenPartiesInput,
         certificate_workflow_id,
     )
+from workflows.payloads import CertificateInput, ScreenPartiesInput
 
 
 @workflow.defn(name=IMPORT_REQUEST_WORKFLOW, sandboxed=True)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TaskState
 from persistence.models import AuditEvent, Certificate, Task
-from workflows.contracts import ProjectionInput
+from workflows.payloads import ProjectionInput
 
 
 class ProjectionRepository:

@@ -15,7 +15,7 @@ from activities.mail import MailActivities
 from domain.model import Role
 from persistence.models import OutboxMessage
 from tests.conftest import SmtpServer, _RecordingHandler, free_port
-from workflows.contracts import MailInput
+from workflows.payloads import MailInput
 
 CONTEXT = {
     "product_name": "Hass avocados",

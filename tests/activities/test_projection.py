@@ -13,7 +13,8 @@ from activities.projection import ProjectionActivities
 from domain.model import Awaiting, Status, TaskKind, TaskState
 from persistence.models import AuditEvent, Certificate
 from tests.workflows.support import line, request_input
-from workflows.contracts import SYSTEM, EventWrite, ProjectionInput, TaskWrite
+from workflows.contracts import SYSTEM
+from workflows.payloads import EventWrite, ProjectionInput, TaskWrite
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

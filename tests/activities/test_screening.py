@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from activities.screening import ScreeningActivities
 from persistence.models import RegistryOperation
-from workflows.contracts import ScreenLineInput, ScreenPartiesInput
+from workflows.payloads import ScreenLineInput, ScreenPartiesInput
 
 DEMO_PARTIES = ScreenPartiesInput(
     certifier_id="555", exporter_id="5550000001", importer_id="5550000002"

@@ -42,8 +42,9 @@ DESIGN_NEXT: dict[Status, set[Status]] = {
 EXPECTED: dict[Command, tuple[Party, dict[Status, Status]]] = {
     C.PASS_SCREENING: (P.SYSTEM, {S.SUBMITTED: S.IN_REVIEW}),
     C.FAIL_SCREENING: (P.SYSTEM, {S.SUBMITTED: S.REJECTED}),
-    C.CLAIM: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
-    C.RELEASE: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.IN_REVIEW}),
+    # Review tasks in review; reconciliation tasks (R8) once delivered, used or expired.
+    C.CLAIM: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)}),
+    C.RELEASE: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)}),
     C.APPROVE: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.APPROVED}),
     C.REJECT: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.REJECTED}),
     C.REQUEST_INFO: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.INFO_REQUESTED}),
@@ -99,7 +100,7 @@ def situation(status: Status, command: Command, assignee: str | None = None) -> 
     """A certificate in `status` whose review task is held so that `command`'s guards pass."""
     if assignee is None and (command is C.RELEASE or command in NEEDS_CLAIM):
         assignee = REVIEWER.user_id
-    return Situation(status=status, parties=PARTIES, review_assignee=assignee)
+    return Situation(status=status, parties=PARTIES, task_assignee=assignee)
 
 
 def test_transition_table_is_the_hand_written_one():
@@ -224,7 +225,7 @@ def test_holder_can_release_the_task():
 
 
 def test_releasing_an_open_task_is_task_not_claimed():
-    open_task = Situation(S.IN_REVIEW, PARTIES, review_assignee=None)
+    open_task = Situation(S.IN_REVIEW, PARTIES, task_assignee=None)
     with pytest.raises(Conflict) as refused:
         transition(open_task, C.RELEASE, REVIEWER)
     assert refused.value.code == "task_not_claimed"
@@ -239,7 +240,7 @@ def test_releasing_another_certifiers_task_is_task_taken():
 
 @pytest.mark.parametrize("command", sorted(NEEDS_CLAIM))
 def test_deciding_without_a_claim_is_task_not_claimed(command: Command):
-    open_task = Situation(S.IN_REVIEW, PARTIES, review_assignee=None)
+    open_task = Situation(next(iter(EXPECTED[command][1])), PARTIES, task_assignee=None)
     with pytest.raises(Conflict) as refused:
         transition(open_task, command, REVIEWER)
     assert refused.value.code == "task_not_claimed"
@@ -247,14 +248,14 @@ def test_deciding_without_a_claim_is_task_not_claimed(command: Command):
 
 @pytest.mark.parametrize("command", sorted(NEEDS_CLAIM))
 def test_deciding_on_another_certifiers_claim_is_task_taken(command: Command):
-    held = situation(S.IN_REVIEW, command, assignee=COLLEAGUE.user_id)
+    held = situation(next(iter(EXPECTED[command][1])), command, assignee=COLLEAGUE.user_id)
     with pytest.raises(Conflict) as refused:
         transition(held, command, REVIEWER)
     assert refused.value.code == "task_taken"
 
 
-def test_only_approve_reject_and_request_info_need_a_claim():
-    assert {C.APPROVE, C.REJECT, C.REQUEST_INFO} == NEEDS_CLAIM
+def test_only_decisions_and_confirming_actuals_need_a_claim():
+    assert {C.APPROVE, C.REJECT, C.REQUEST_INFO, C.CONFIRM_ACTUALS} == NEEDS_CLAIM
 
 
 @pytest.mark.parametrize(
@@ -263,7 +264,7 @@ def test_only_approve_reject_and_request_info_need_a_claim():
 def test_commands_without_a_claim_ignore_who_holds_the_task(command: Command):
     party, moves = EXPECTED[command]
     status = next(iter(moves))
-    held = Situation(status, PARTIES, review_assignee=COLLEAGUE.user_id)
+    held = Situation(status, PARTIES, task_assignee=COLLEAGUE.user_id)
     assert transition(held, command, RIGHT_ACTOR[party]) is moves[status]
 
 

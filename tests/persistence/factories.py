@@ -12,15 +12,8 @@ from domain.model import Awaiting, Coverage, OrganicCategory, Role, Status, Task
 from persistence.db import transaction
 from persistence.repositories import ProjectionRepository, RequestRepository
 from persistence.seed import demo_user_id
-from workflows.contracts import (
-    ActorRef,
-    EventWrite,
-    ImportRequestInput,
-    ProjectionInput,
-    RequestLine,
-    Shipment,
-    TaskWrite,
-)
+from workflows.contracts import ActorRef, ImportRequestInput, RequestLine, Shipment
+from workflows.payloads import EventWrite, ProjectionInput, TaskWrite
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 AVOCADO = "0804400020"

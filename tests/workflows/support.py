@@ -42,7 +42,6 @@ from workflows.contracts import (
     CommandResult,
     ImportRequestInput,
     RequestLine,
-    ScreenPartiesInput,
     Shipment,
     TimerSettings,
     certificate_workflow_id,
@@ -53,6 +52,7 @@ from workflows.import_request import (
     certificate_input,
     certificate_search_attributes,
 )
+from workflows.payloads import ScreenPartiesInput
 
 T = TypeVar("T")
 

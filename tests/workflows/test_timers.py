@@ -31,13 +31,12 @@ from workflows.contracts import (
     CLAIM,
     DECIDE,
     AnswerInput,
-    CertificateState,
     ClaimInput,
     DecideInput,
-    MailInput,
     certificate_workflow_id,
 )
 from workflows.import_request import certificate_input, certificate_search_attributes
+from workflows.payloads import CertificateState, MailInput
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
