@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -133,7 +134,8 @@ class ImportRequest(Base):
 class Certificate(Base):
     __tablename__ = "certificates"
     __table_args__ = (
-        UniqueConstraint("request_id", "line_no"),
+        # A replacement (R6) is the same line of the same request, one revision later.
+        UniqueConstraint("request_id", "line_no", "revision"),
         Index("ix_certificates_certifier_status", "certifier_id", "status"),
         Index("ix_certificates_exporter_created", "exporter_id", "created_at"),
         Index("ix_certificates_importer_created", "importer_id", "created_at"),
@@ -156,7 +158,16 @@ class Certificate(Base):
     status: Mapped[str] = mapped_column(String(16))
     awaiting: Mapped[str] = mapped_column(String(16))
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     number: Mapped[str | None] = mapped_column(String(21), unique=True)
+    verification_code: Mapped[str | None] = mapped_column(String(16))
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # What customs entries have left of the quantity (R7); set at issuance.
+    remaining_kg: Mapped[Decimal | None] = mapped_column(KG)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(36))
+    # R8: requested, reported, confirmed or missing; None where no report is due.
+    reconciliation: Mapped[str | None] = mapped_column(String(16))
     replaces_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
     replaced_by_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
     # The workflow's sequence of the last transition written here: older writes never win.
@@ -220,3 +231,59 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NumberSequence(Base):
+    """The last certificate number sequence used per (certifier, exporter) (R5: never reused)."""
+
+    __tablename__ = "number_sequences"
+    certifier_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    exporter_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)
+
+
+class CertificateDocument(Base):
+    """The issued document: the signed canonical data and its HTML and PDF renderings."""
+
+    __tablename__ = "certificate_documents"
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("certificates.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(21), unique=True)
+    canonical_data: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(64))
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CustomsEntry(Base):
+    """A customs entry line that used a certificate (R7); one row per (entry number, line)."""
+
+    __tablename__ = "customs_entries"
+    __table_args__ = (UniqueConstraint("certificate_id", "entry_number", "line_number"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("certificates.id"))
+    entry_number: Mapped[str] = mapped_column(String(32))
+    line_number: Mapped[int] = mapped_column(Integer)
+    quantity_kg: Mapped[Decimal] = mapped_column(KG)
+    entry_date: Mapped[date] = mapped_column(Date)
+    port_of_entry: Mapped[str] = mapped_column(String(120))
+    recorded_by: Mapped[str] = mapped_column(String(36))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ActualShipment(Base):
+    """A shipment of the exporter's reconciliation report (R8), as reported."""
+
+    __tablename__ = "actual_shipments"
+    __table_args__ = (Index("ix_actual_shipments_certificate", "certificate_id", "report_seq"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("certificates.id"))
+    # The workflow sequence of the report: a later report supersedes an earlier one.
+    report_seq: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(64))
+    net_kg: Mapped[Decimal] = mapped_column(KG)
+    shipped_on: Mapped[date] = mapped_column(Date)
+    reported_by: Mapped[str] = mapped_column(String(36))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -30,6 +30,12 @@ RELEASE = "release"
 DECIDE = "decide"
 ANSWER = "answer"
 WITHDRAW = "withdraw"
+ACKNOWLEDGE = "acknowledge"
+RECORD_ENTRY = "record_entry"
+REPORT_ACTUALS = "report_actuals"
+CONFIRM_ACTUALS = "confirm_actuals"
+VOID = "void"
+REPLACE = "replace"
 
 # Activities are called by name: a workflow module that imported the activity classes would pull
 # the database driver into the workflow package (import-linter forbids it, even indirectly).
@@ -38,6 +44,9 @@ PROJECT_TRANSITION_ACTIVITY = "project_transition"
 SCREEN_PARTIES_ACTIVITY = "screen_parties"
 SCREEN_LINE_ACTIVITY = "screen_line"
 SEND_MAIL_ACTIVITY = "send_mail"
+ALLOCATE_NUMBER_ACTIVITY = "allocate_number"
+RENDER_DOCUMENT_ACTIVITY = "render_document"
+CREATE_REPLACEMENT_ACTIVITY = "create_replacement"
 
 SA_STATUS = SearchAttributeKey.for_keyword("CertificateStatus")
 SA_CERTIFIER = SearchAttributeKey.for_keyword("CertifierCode")
@@ -77,6 +86,10 @@ class TimerSettings(BaseModel):
     review_escalation: timedelta = timedelta(days=5)  # business time
     info_reminder: timedelta = timedelta(days=7)
     info_lapse: timedelta = timedelta(days=14)
+    acknowledgement_reminder: timedelta = timedelta(days=2)
+    # R8: how long before expiry the exporter is asked for the actual net weights.
+    reconciliation_notice: timedelta = timedelta(days=7)
+    delivery_retry_max_interval: timedelta = timedelta(minutes=5)
 
 
 class Shipment(BaseModel):
@@ -153,3 +166,75 @@ class CommandResult(BaseModel):
     task_id: str | None = None
     task_state: str | None = None
     assignee: str | None = None
+
+
+class AcknowledgeInput(BaseModel):
+    actor: ActorRef
+
+
+class EntryLine(BaseModel):
+    """One customs entry line that uses a certificate (R7)."""
+
+    entry_number: str
+    line_number: int
+    quantity_kg: Decimal
+    entry_date: date
+    port_of_entry: str
+
+
+class RecordEntryInput(BaseModel):
+    actor: ActorRef
+    entry: EntryLine
+
+
+class EntryResult(BaseModel):
+    certificate_id: str
+    status: Status
+    remaining_kg: Decimal
+    # True when this (entry number, line) was recorded before: the same entry, not a new one.
+    repeat: bool
+
+
+class ShipmentActual(BaseModel):
+    reference: str
+    net_kg: Decimal
+    date: date
+
+
+class ReportActualsInput(BaseModel):
+    actor: ActorRef
+    shipments: list[ShipmentActual]
+
+
+class ConfirmActualsInput(BaseModel):
+    actor: ActorRef
+    comment: str = ""
+
+
+class VoidInput(BaseModel):
+    actor: ActorRef
+    reason: str
+
+
+class CertificateChanges(BaseModel):
+    """What a replacement may change; every field left out is copied from the original (R6)."""
+
+    product_name: str | None = None
+    hts_code: str | None = None
+    organic_category: OrganicCategory | None = None
+    quantity_kg: Decimal | None = None
+    lot_numbers: list[str] | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class ReplaceInput(BaseModel):
+    actor: ActorRef
+    changes: CertificateChanges
+    reason: str
+
+
+class ReplaceResult(BaseModel):
+    certificate_id: str
+    status: Status
+    replacement_id: str

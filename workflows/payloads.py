@@ -12,8 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.model import Awaiting, Role, Status, TaskKind, TaskState
-from workflows.contracts import ActorRef, FindingRecord, TimerSettings
+from domain.model import Awaiting, Coverage, Role, Status, TaskKind, TaskState
+from workflows.contracts import (
+    ActorRef,
+    CertificateChanges,
+    EntryLine,
+    FindingRecord,
+    ShipmentActual,
+    TimerSettings,
+)
 
 
 class TaskWrite(BaseModel):
@@ -33,6 +40,28 @@ class EventWrite(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class CertificateWrite(BaseModel):
+    """Columns of the certificate row a transition sets; None leaves a column as it is."""
+
+    issued_at: datetime | None = None
+    remaining_kg: Decimal | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    # R8: requested, reported, confirmed or missing.
+    reconciliation: str | None = None
+    replaced_by_id: str | None = None
+
+
+class EntryWrite(BaseModel):
+    entry: EntryLine
+    recorded_by: str
+
+
+class ActualsWrite(BaseModel):
+    shipments: list[ShipmentActual]
+    reported_by: str
+
+
 class ProjectionInput(BaseModel):
     """One transition of one certificate, written in one transaction by `project_transition`."""
 
@@ -44,6 +73,9 @@ class ProjectionInput(BaseModel):
     awaiting: Awaiting
     flags: list[FindingRecord] | None = None
     task: TaskWrite | None = None
+    certificate: CertificateWrite | None = None
+    entry: EntryWrite | None = None
+    actuals: ActualsWrite | None = None
     event: EventWrite
 
 
@@ -62,7 +94,11 @@ class ScreenLineInput(BaseModel):
 
 
 class MailInput(BaseModel):
-    """A mail to every active user with `role` in `organisation_id`, sent at most once per key."""
+    """A mail to every active user with `role` in `organisation_id`, sent at most once per key.
+
+    With `attach_document` the certificate's signed PDF goes with it (read from the database:
+    payloads carry ids, never documents).
+    """
 
     key: str
     template: str
@@ -70,6 +106,48 @@ class MailInput(BaseModel):
     role: Role
     certificate_id: str | None = None
     context: dict[str, str] = Field(default_factory=dict)
+    attach_document: bool = False
+
+
+class AllocateNumberInput(BaseModel):
+    certificate_id: str
+
+
+class AllocatedNumber(BaseModel):
+    """R5: allocated once; a retried activity gets the same number and code back."""
+
+    number: str
+    verification_code: str
+
+
+class RenderDocumentInput(BaseModel):
+    certificate_id: str
+    issued_at: datetime
+
+
+class RenderedDocument(BaseModel):
+    sha256: str
+    key_id: str
+
+
+class CreateReplacementInput(BaseModel):
+    original_id: str
+    replacement_id: str
+    changes: CertificateChanges
+    reason: str
+    at: datetime
+
+
+class ReplacementRecord(BaseModel):
+    """The replacement as written, for starting its own workflow."""
+
+    certificate_id: str
+    hts_code: str
+    product_name: str
+    quantity_kg: Decimal
+    coverage: Coverage
+    valid_from: date
+    valid_until: date
 
 
 class CertificateState(BaseModel):
@@ -104,5 +182,9 @@ class CertificateInput(BaseModel):
     timers: TimerSettings = Field(default_factory=TimerSettings)
     party_findings: list[FindingRecord] = Field(default_factory=list)
     product_name: str = ""
+    coverage: Coverage = Coverage.SINGLE_SHIPMENT
+    valid_until: date | None = None
+    # A replacement (R6) is the certifier's own correction: it starts approved, skipping review.
+    replaces_id: str | None = None
     # Set only by continue-as-new: the state the previous run handed over.
     state: CertificateState | None = None
