@@ -55,10 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     seed = commands.add_parser("seed", help="load data into an empty database")
     seed.add_argument("--demo", action="store_true", help="the demo data of DESIGN 7")
+    bench = commands.add_parser("bench", help="benchmarks that print figures and ratios")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    queue = benches.add_parser("queue", help="the certifier queue and certificate list at scale")
+    queue.add_argument("--certificates", type=int, default=100_000)
+    queue.add_argument("--repeat", type=int, default=20)
+    queue.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
     args = parser.parse_args(argv)
 
     # The dev supervisor talks to a person: only its own lines and real warnings.
-    quiet = args.command in ("dev", "migrate", "seed")
+    quiet = args.command in ("dev", "migrate", "seed", "bench")
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -76,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         _migrate(settings)
     elif args.command == "seed":
         return _seed_command(settings, args.demo)
+    elif args.command == "bench":
+        from cli.bench import run_bench_queue
+
+        return run_bench_queue(args.certificates, args.repeat, args.database_url)
     return 0
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -136,9 +137,13 @@ class Certificate(Base):
     __table_args__ = (
         # A replacement (R6) is the same line of the same request, one revision later.
         UniqueConstraint("request_id", "line_no", "revision"),
-        Index("ix_certificates_certifier_status", "certifier_id", "status"),
-        Index("ix_certificates_exporter_created", "exporter_id", "created_at"),
-        Index("ix_certificates_importer_created", "importer_id", "created_at"),
+        # Each party's list, newest first, optionally by status (GET /api/certificates).
+        Index("ix_certificates_certifier_created", "certifier_id", "created_at", "id"),
+        Index(
+            "ix_certificates_certifier_status_created", "certifier_id", "status", "created_at", "id"
+        ),
+        Index("ix_certificates_exporter_created", "exporter_id", "created_at", "id"),
+        Index("ix_certificates_importer_created", "importer_id", "created_at", "id"),
         Index("ix_certificates_mass_balance", "exporter_id", "hts_code", "valid_from"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -176,10 +181,31 @@ class Certificate(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+# The predicate of the partial queue indexes; queries must say it the same way to use them.
+LIVE_TASK = "state IN ('open', 'claimed')"
+
+
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        # The certifier queue: its organisation's live tasks by due time.
+        # The certifier queue: its organisation's live tasks by due time, and a certifier's own.
+        Index(
+            "ix_tasks_live",
+            "certifier_id",
+            "due_at",
+            "id",
+            sqlite_where=text(LIVE_TASK),
+            postgresql_where=text(LIVE_TASK),
+        ),
+        Index(
+            "ix_tasks_live_assignee",
+            "certifier_id",
+            "assignee_id",
+            "due_at",
+            "id",
+            sqlite_where=text(LIVE_TASK),
+            postgresql_where=text(LIVE_TASK),
+        ),
         Index("ix_tasks_queue", "certifier_id", "state", "due_at", "id"),
         Index("ix_tasks_certificate", "certificate_id"),
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import NotFound
@@ -37,6 +38,17 @@ class CertificateRepository:
         if found is None:
             raise NotFound("certificate not found", code="certificate_not_found")
         return found
+
+    async def by_verification(self, number: str, code: str) -> Certificate | None:
+        """The certificate with `number`, only for whoever holds its verification code.
+
+        Public: an unknown number and a wrong code are the same None, and the code is compared
+        in constant time (also when there is no such number) so timing tells them apart no more.
+        """
+        found = await self.session.scalar(select(Certificate).where(Certificate.number == number))
+        expected = found.verification_code if found is not None else None
+        matches = hmac.compare_digest((expected or "\0").encode(), code.encode())
+        return found if found is not None and expected and matches else None
 
     async def list_visible(
         self,
@@ -72,10 +84,7 @@ class CertificateRepository:
             created, last_id = decode_cursor(cursor, 2)
             created_at = decode_time(created)
             query = query.where(
-                or_(
-                    Certificate.created_at < created_at,
-                    and_(Certificate.created_at == created_at, Certificate.id < last_id),
-                )
+                tuple_(Certificate.created_at, Certificate.id) < tuple_(created_at, last_id)
             )
         query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
         rows = list((await self.session.scalars(query.limit(limit + 1))).all())

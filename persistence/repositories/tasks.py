@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import Forbidden, NotFound
 from domain.model import Actor, Role, TaskKind, TaskState
-from persistence.models import Task
+from persistence.models import LIVE_TASK, Task
 from persistence.repositories.pagination import (
     Page,
     check_limit,
@@ -54,10 +54,10 @@ class TaskRepository:
     ) -> Page[Task]:
         check_limit(limit)
         query = select(Task).where(Task.certifier_id == _certifier_org(actor))
-        if state is None:
-            query = query.where(Task.state.in_([TaskState.OPEN, TaskState.CLAIMED]))
-        else:
-            query = query.where(Task.state == state)
+        # Live tasks by the literal predicate of the partial indexes: a bound parameter would
+        # keep the planner from using them.
+        live = text(LIVE_TASK) if state is None else Task.state == state
+        query = query.where(live)
         if kind is not None:
             query = query.where(Task.kind == kind)
         if assigned_to_me:
@@ -69,9 +69,7 @@ class TaskRepository:
         if cursor is not None:
             due, last_id = decode_cursor(cursor, 2)
             due_at = decode_time(due)
-            query = query.where(
-                or_(Task.due_at > due_at, and_(Task.due_at == due_at, Task.id > last_id))
-            )
+            query = query.where(tuple_(Task.due_at, Task.id) > tuple_(due_at, last_id))
         query = query.order_by(Task.due_at, Task.id).limit(limit + 1)
         rows = list((await self.session.scalars(query)).all())
         next_cursor = None
