@@ -1,4 +1,6 @@
 from persistence.repositories.certificates import CertificateRepository
+from persistence.repositories.documents import DocumentRepository
+from persistence.repositories.numbers import NumberRepository
 from persistence.repositories.pagination import Page
 from persistence.repositories.projection import ProjectionRepository
 from persistence.repositories.registry import RegistryRepository
@@ -8,6 +10,8 @@ from persistence.repositories.users import UserRepository
 
 __all__ = [
     "CertificateRepository",
+    "DocumentRepository",
+    "NumberRepository",
     "Page",
     "ProjectionRepository",
     "RegistryRepository",

@@ -1,0 +1,183 @@
+"""Rendering a certificate document: one Jinja2 template to HTML and, through fpdf2, to PDF.
+
+Both renderings are made from the canonical data as signed (parsed back from its bytes), so the
+page shows exactly what the signature attests. The PDF embeds that data and its signature and
+is then sealed with a signature over the whole file (domain.document_format). Pure Python from
+end to end: fpdf2 draws the PDF, segno the QR code, the font ships in a wheel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import segno
+from fpdf import FPDF
+from fpdf.fonts import TextStyle
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from domain.canonical import canonical_bytes, parse_canonical
+from domain.document_format import DATA_NAME, SIGNATURE_NAME, encode_signature, seal
+from domain.model import Coverage, OrganicCategory
+from domain.signing import key_id, public_key_pem, sign
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "certificate"
+TEMPLATE = "certificate.html"
+FONT_FAMILY = "sourcesans"
+# Source Sans Pro (SIL OFL) from the font-source-sans-pro wheel: the PDF core fonts know only
+# Latin-1, and operation names come from every country.
+FONT_FILES = {
+    "": "SourceSansPro-Regular.ttf",
+    "B": "SourceSansPro-Bold.ttf",
+    "I": "SourceSansPro-It.ttf",
+    "BI": "SourceSansPro-BoldIt.ttf",
+}
+
+GREEN = "#1f5130"
+# The browser rendering gets its style sheet; fpdf2 gets the same look from these.
+PDF_STYLES = {
+    "h1": TextStyle(color=GREEN, font_size_pt=20, t_margin=0, b_margin=2),
+    "h2": TextStyle(color=GREEN, font_size_pt=11, font_style="B", t_margin=3, b_margin=0),
+    "p": TextStyle(t_margin=0, b_margin=1),
+}
+
+COVERAGE_LABELS = {
+    Coverage.SINGLE_SHIPMENT: "Single shipment",
+    Coverage.MULTIPLE_SHIPMENTS: "Multiple shipments",
+    Coverage.TIME_FRAME: "Time frame",
+}
+CATEGORY_LABELS = {
+    OrganicCategory.HUNDRED_PERCENT: "100% organic",
+    OrganicCategory.ORGANIC: "Organic",
+    OrganicCategory.MADE_WITH: "Made with organic (specified ingredients or food groups)",
+}
+
+
+@dataclass(frozen=True)
+class RenderedCertificate:
+    canonical: bytes
+    signature: str  # base64 Ed25519 signature of `canonical`
+    key_id: str
+    html: str
+    pdf: bytes  # sealed: the signature line over the whole file is its last line
+
+    @property
+    def pdf_sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def verify_url(public_url: str, number: str, code: str) -> str:
+    return f"{public_url.rstrip('/')}/api/verify/{number}?code={code}"
+
+
+def _instant(value: str) -> str:
+    moment = datetime.fromisoformat(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _kg(value: str) -> str:
+    return f"{Decimal(value):,f}"
+
+
+class CertificateRenderer:
+    def __init__(
+        self, signing_key_pem: bytes, public_url: str, templates_dir: Path = DEFAULT_TEMPLATES
+    ) -> None:
+        self.signing_key_pem = signing_key_pem
+        self.key_id = key_id(public_key_pem(signing_key_pem))
+        self.public_url = public_url
+        self.templates = Environment(
+            loader=FileSystemLoader(templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(default=True),
+        )
+        self.templates.filters.update(
+            instant=_instant,
+            kg=_kg,
+            coverage=lambda value: COVERAGE_LABELS[Coverage(value)],
+            category=lambda value: CATEGORY_LABELS[OrganicCategory(value)],
+        )
+        fonts = resources.files("font_source_sans_pro").joinpath("files")
+        self.fonts = {style: str(fonts.joinpath(name)) for style, name in FONT_FILES.items()}
+
+    def render(
+        self, data: dict[str, Any], verification_code: str, issued_at: datetime
+    ) -> RenderedCertificate:
+        """The signed HTML and PDF of a certificate. CPU-bound: call it off the event loop."""
+        canonical = canonical_bytes(data)
+        signature = encode_signature(sign(self.signing_key_pem, canonical))
+        signed = parse_canonical(canonical)
+        url = verify_url(self.public_url, signed["number"], verification_code)
+        qr = segno.make(url, error="m")
+        context = {
+            "d": signed,
+            "code": verification_code,
+            "verify_url": url,
+            "key_id": self.key_id,
+            "signature": signature,
+            "data_name": DATA_NAME,
+            "signature_name": SIGNATURE_NAME,
+        }
+        template = self.templates.get_template(TEMPLATE)
+        html = template.render(medium="html", qr_data_uri=qr.svg_data_uri(), **context)
+        page = template.render(
+            medium="pdf", qr_data_uri=qr.png_data_uri(scale=8, border=2), **context
+        )
+        pdf = self._pdf(page, signed, canonical, signature, issued_at)
+        return RenderedCertificate(
+            canonical=canonical,
+            signature=signature,
+            key_id=self.key_id,
+            html=html,
+            pdf=seal(pdf, self.signing_key_pem, self.key_id),
+        )
+
+    def _pdf(
+        self,
+        page: str,
+        signed: dict[str, Any],
+        canonical: bytes,
+        signature: str,
+        issued_at: datetime,
+    ) -> bytes:
+        pdf = FPDF(format="A4")
+        # Fixed dates make a re-rendering of the same certificate the same file.
+        pdf.set_creation_date(issued_at)
+        pdf.set_author(signed["certifier"]["name"])
+        pdf.set_subject(f"{signed['product_name']}, HTS {signed['hts_code']}")
+        pdf.set_creator("NOP-IC")
+        pdf.set_lang("en")
+        for style, path in self.fonts.items():
+            pdf.add_font(FONT_FAMILY, style, path)
+        pdf.set_margins(14, 12, 14)
+        pdf.set_auto_page_break(True, margin=12)
+        pdf.add_page()
+        pdf.set_font(FONT_FAMILY, size=10)
+        pdf.write_html(
+            page,
+            font_family=FONT_FAMILY,
+            tag_styles=PDF_STYLES,
+            table_line_separators=True,
+            # <meta> and <link> have no end tag: valid HTML, not a mismatch.
+            warn_on_tags_not_matching=False,
+        )
+        pdf.embed_file(
+            bytes=canonical,
+            basename=DATA_NAME,
+            modification_date=issued_at,
+            mime_type="application/json",
+            desc="Canonical certificate data (signed)",
+        )
+        pdf.embed_file(
+            bytes=signature.encode("ascii"),
+            basename=SIGNATURE_NAME,
+            modification_date=issued_at,
+            mime_type="text/plain",
+            desc=f"Ed25519 signature of {DATA_NAME}, base64, key {self.key_id}",
+        )
+        return bytes(pdf.output())
