@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
 
 from config.settings import Settings, get_settings
 
@@ -61,7 +62,20 @@ def main(argv: list[str] | None = None) -> int:
     queue.add_argument("--certificates", type=int, default=100_000)
     queue.add_argument("--repeat", type=int, default=20)
     queue.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
+    verify = commands.add_parser("verify", help="check a certificate PDF's signatures offline")
+    verify.add_argument("document", type=Path, help="the certificate PDF")
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        help="PEM file of the certifier's public key (default: this installation's key)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        from cli.verify import run_verify
+
+        # Settings only when needed: a check with a given key works on any machine.
+        settings = get_settings() if args.public_key is None else None
+        return run_verify(args.document, args.public_key, settings)
 
     # The dev supervisor talks to a person: only its own lines and real warnings.
     quiet = args.command in ("dev", "migrate", "seed", "bench")

@@ -23,10 +23,13 @@ def signing_key_pem(settings: Settings) -> bytes:
         # An environment variable often carries the PEM on one line with literal "\n".
         if "\n" not in text.strip():
             text = text.replace("\\n", "\n")
-        pem = text.encode("ascii")
+        pem, source = text.encode("ascii", "replace"), "NOPIC_SIGNING_KEY_PEM"
     else:
-        pem = _local_key(settings.signing_key_path)
-    public_key_pem(pem)  # fail at start-up, not at the first issuance
+        pem, source = _local_key(settings.signing_key_path), str(settings.signing_key_path)
+    try:
+        public_key_pem(pem)  # fail at start-up, not at the first issuance
+    except ValueError as exc:
+        raise ValueError(f"{source} is not an Ed25519 private key (PEM): {exc}") from exc
     return pem
 
 
