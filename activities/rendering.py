@@ -9,6 +9,7 @@ end to end: fpdf2 draws the PDF, segno the QR code, the font ships in a wheel.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,11 +39,12 @@ FONT_FILES = {
     "BI": "SourceSansPro-BoldIt.ttf",
 }
 
+BETWEEN_TAGS = re.compile(r">\s+<")
 GREEN = "#1f5130"
 # The browser rendering gets its style sheet; fpdf2 gets the same look from these.
 PDF_STYLES = {
     "h1": TextStyle(color=GREEN, font_size_pt=20, t_margin=0, b_margin=2),
-    "h2": TextStyle(color=GREEN, font_size_pt=11, font_style="B", t_margin=3, b_margin=0),
+    "h2": TextStyle(color=GREEN, font_size_pt=11, font_style="B", t_margin=0, b_margin=0),
     "p": TextStyle(t_margin=0, b_margin=1),
 }
 
@@ -157,9 +159,10 @@ class CertificateRenderer:
         pdf.set_margins(14, 12, 14)
         pdf.set_auto_page_break(True, margin=12)
         pdf.add_page()
-        pdf.set_font(FONT_FAMILY, size=10)
+        pdf.set_font(FONT_FAMILY, size=9.5)
         pdf.write_html(
-            page,
+            # Whitespace between blocks is layout for a browser; fpdf2 would print it as lines.
+            BETWEEN_TAGS.sub("><", page),
             font_family=FONT_FAMILY,
             tag_styles=PDF_STYLES,
             table_line_separators=True,
