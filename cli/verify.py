@@ -9,6 +9,7 @@ Exit codes: 0 valid, 1 invalid, 2 the check could not be made (no such file, no 
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def run_verify(document_path: Path, public_key_path: Path | None, settings: Sett
     except ValueError as exc:
         print(f"no usable public key: {exc}", file=sys.stderr)
         return CANNOT_CHECK
+    # A damaged file makes pypdf log its repairs; the verdict below already says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     check = verify_document(document, public)
     print(f"document: {document_path}")
     print(f"number:   {check.number or 'unknown'}")

@@ -225,6 +225,16 @@ async def test_a_pdf_without_the_signature_line_fails_the_check(document) -> Non
     assert verify_document(document.pdf + b"\n", PUBLIC).problem is Problem.UNSIGNED
 
 
+async def test_a_signed_file_that_is_no_certificate_pdf_fails_the_check() -> None:
+    assert verify_document(b"not a pdf at all", PUBLIC).problem is Problem.UNSIGNED
+    sealed = seal(b"%PDF-1.7\nnot really\n%%EOF\n", KEY, key_id(PUBLIC))
+
+    check = verify_document(sealed, PUBLIC)
+
+    assert check.problem is Problem.DATA_MISSING
+    assert check.number is None
+
+
 async def test_a_replacement_names_the_number_it_replaces(sessions) -> None:
     original, first = await issued(sessions)
     [replacement] = await approved(sessions)
