@@ -2,7 +2,12 @@
 
 Templates live in `templates/email/<template>.txt`, one file per mail: the first line is
 `Subject: ...`, the rest (after one blank line) is the plain-text body. They are rendered with
-the `MailInput.context` plus `public_url`, `certificate_url` and `tasks_url`.
+the `MailInput.context` plus `public_url`, `certificate_url`, `certificate_api_url`,
+`document_url` and `tasks_url`.
+
+A mail with `attach_document` carries the certificate's signed PDF as `<number>.pdf`. The
+document is read at each attempt, not kept in the outbox: an issued document never changes
+(R6), so every attempt sends the same bytes.
 
 The outbox row is written before the first attempt and holds the rendered message and its
 recipients, so a retry sends exactly what the first attempt meant to send, with the same
@@ -27,7 +32,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from persistence.db import transaction
-from persistence.models import OutboxMessage
+from persistence.models import CertificateDocument, OutboxMessage
 from persistence.repositories import UserRepository
 from workflows.contracts import SEND_MAIL_ACTIVITY
 from workflows.payloads import MailInput
@@ -70,10 +75,13 @@ class MailActivities:
         row = await self._outbox_row(mail)
         if row.sent_at is not None or not row.recipients:
             return False
+        message = self._message(row)
+        if mail.attach_document:
+            await self._attach_document(message, mail)
         try:
             # Flattened here: aiosmtplib would flatten with its own policy, which folds.
             await aiosmtplib.send(
-                self._message(row).as_bytes(policy=MAIL_POLICY),
+                message.as_bytes(policy=MAIL_POLICY),
                 sender=parseaddr(self.mail_from)[1],
                 recipients=row.recipients,
                 hostname=self.smtp_host,
@@ -116,6 +124,22 @@ class MailActivities:
             await session.flush()
             return row
 
+    async def _attach_document(self, message: EmailMessage, mail: MailInput) -> None:
+        document = None
+        if mail.certificate_id is not None:
+            async with self.sessions() as session:
+                document = await session.get(CertificateDocument, mail.certificate_id)
+        if document is None:
+            # The workflow renders the document before it asks for this mail: a bug, not a blip.
+            raise ApplicationError(
+                f"{mail.key} asks for the document of a certificate that has none",
+                type="DocumentMissing",
+                non_retryable=True,
+            )
+        message.add_attachment(
+            document.pdf, maintype="application", subtype="pdf", filename=f"{document.number}.pdf"
+        )
+
     def _render(self, mail: MailInput) -> tuple[str, str]:
         context: dict[str, str] = {
             "public_url": self.public_url,
@@ -126,6 +150,9 @@ class MailActivities:
         if mail.certificate_id is not None:
             context.setdefault("certificate_id", mail.certificate_id)
             context["certificate_url"] = f"{self.public_url}/certificates/{mail.certificate_id}"
+            api_url = f"{self.public_url}/api/certificates/{mail.certificate_id}"
+            context["certificate_api_url"] = api_url
+            context["document_url"] = f"{api_url}/document.pdf"
         try:
             text = self.templates.get_template(f"{mail.template}.txt").render(context)
         except TemplateError as exc:

@@ -9,6 +9,7 @@ from persistence.db import transaction
 from persistence.repositories import ProjectionRepository, RequestRepository
 from workflows.contracts import (
     PROJECT_TRANSITION_ACTIVITY,
+    PROJECT_TRANSITIONS_ACTIVITY,
     RECORD_REQUEST_ACTIVITY,
     ImportRequestInput,
 )
@@ -34,3 +35,10 @@ class ProjectionActivities:
         """
         async with transaction(self.sessions) as session:
             return await ProjectionRepository(session).apply(change)
+
+    @activity.defn(name=PROJECT_TRANSITIONS_ACTIVITY)
+    async def project_transitions(self, changes: list[ProjectionInput]) -> int:
+        """Several transitions in one transaction, in order; how many were new."""
+        async with transaction(self.sessions) as session:
+            projection = ProjectionRepository(session)
+            return sum([await projection.apply(change) for change in changes])

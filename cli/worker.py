@@ -10,11 +10,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.documents import DocumentActivities
 from activities.mail import MailActivities
 from activities.projection import ProjectionActivities
+from activities.replacement import ReplacementActivities
 from activities.screening import ScreeningActivities
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
+from persistence.keys import signing_key_pem
 from workflows.certificate import CertificateWorkflow
 from workflows.import_request import ImportRequestWorkflow
 
@@ -53,6 +56,8 @@ def build_worker(
         mail_from=settings.mail_from,
         public_url=settings.public_url,
     )
+    documents = DocumentActivities(sessions, signing_key_pem(settings), settings.public_url)
+    replacement = ReplacementActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -62,7 +67,11 @@ def build_worker(
             screening.screen_line,
             projection.record_request,
             projection.project_transition,
+            projection.project_transitions,
             mail.send_mail,
+            documents.allocate_number,
+            documents.render_document,
+            replacement.create_replacement,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,

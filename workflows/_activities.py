@@ -14,15 +14,30 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        ALLOCATE_NUMBER_ACTIVITY,
+        CREATE_REPLACEMENT_ACTIVITY,
         PROJECT_TRANSITION_ACTIVITY,
+        PROJECT_TRANSITIONS_ACTIVITY,
         RECORD_REQUEST_ACTIVITY,
+        RENDER_DOCUMENT_ACTIVITY,
         SCREEN_LINE_ACTIVITY,
         SCREEN_PARTIES_ACTIVITY,
         SEND_MAIL_ACTIVITY,
         FindingRecord,
         ImportRequestInput,
     )
-from workflows.payloads import MailInput, ProjectionInput, ScreenLineInput, ScreenPartiesInput
+from workflows.payloads import (
+    AllocatedNumber,
+    AllocateNumberInput,
+    CreateReplacementInput,
+    MailInput,
+    ProjectionInput,
+    RenderDocumentInput,
+    RenderedDocument,
+    ReplacementRecord,
+    ScreenLineInput,
+    ScreenPartiesInput,
+)
 
 DATABASE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
@@ -36,6 +51,9 @@ SMTP_RETRY = RetryPolicy(
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
 SMTP_TIMEOUT = timedelta(minutes=1)
+# Rendering a PDF is the slowest thing a worker does; a stuck render is retried elsewhere.
+RENDER_TIMEOUT = timedelta(minutes=2)
+DELIVERY_FIRST_RETRY = timedelta(seconds=2)
 
 
 async def record_request(request: ImportRequestInput) -> bool:
@@ -82,6 +100,17 @@ async def project_transition(change: ProjectionInput) -> bool:
     return cast(bool, result)
 
 
+async def project_transitions(changes: list[ProjectionInput]) -> int:
+    result = await workflow.execute_activity(
+        PROJECT_TRANSITIONS_ACTIVITY,
+        changes,
+        result_type=int,
+        start_to_close_timeout=DATABASE_TIMEOUT,
+        retry_policy=DATABASE_RETRY,
+    )
+    return cast(int, result)
+
+
 async def send_mail(mail: MailInput) -> bool:
     result = await workflow.execute_activity(
         SEND_MAIL_ACTIVITY,
@@ -91,3 +120,52 @@ async def send_mail(mail: MailInput) -> bool:
         retry_policy=SMTP_RETRY,
     )
     return cast(bool, result)
+
+
+def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.ActivityHandle[bool]:
+    """The importer's mail with the document: retried while SMTP is down, with no attempt limit
+    and backoff up to `max_interval`, so delivery happens soon after the server is back."""
+    return workflow.start_activity(
+        SEND_MAIL_ACTIVITY,
+        mail,
+        result_type=bool,
+        start_to_close_timeout=SMTP_TIMEOUT,
+        retry_policy=RetryPolicy(
+            initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
+            backoff_coefficient=2.0,
+            maximum_interval=max_interval,
+        ),
+    )
+
+
+async def allocate_number(certificate: AllocateNumberInput) -> AllocatedNumber:
+    result = await workflow.execute_activity(
+        ALLOCATE_NUMBER_ACTIVITY,
+        certificate,
+        result_type=AllocatedNumber,
+        start_to_close_timeout=DATABASE_TIMEOUT,
+        retry_policy=DATABASE_RETRY,
+    )
+    return cast(AllocatedNumber, result)
+
+
+async def render_document(document: RenderDocumentInput) -> RenderedDocument:
+    result = await workflow.execute_activity(
+        RENDER_DOCUMENT_ACTIVITY,
+        document,
+        result_type=RenderedDocument,
+        start_to_close_timeout=RENDER_TIMEOUT,
+        retry_policy=DATABASE_RETRY,
+    )
+    return cast(RenderedDocument, result)
+
+
+async def create_replacement(replacement: CreateReplacementInput) -> ReplacementRecord:
+    result = await workflow.execute_activity(
+        CREATE_REPLACEMENT_ACTIVITY,
+        replacement,
+        result_type=ReplacementRecord,
+        start_to_close_timeout=DATABASE_TIMEOUT,
+        retry_policy=DATABASE_RETRY,
+    )
+    return cast(ReplacementRecord, result)

@@ -6,25 +6,33 @@ Every change goes through `_change` (state first, sequence number, search attrib
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import Conflict, DomainError
-    from domain.lifecycle import Command, Parties, Situation, transition
-    from domain.model import Role, Status
+    from domain.errors import Conflict, DomainError, Forbidden
+    from domain.lifecycle import Command, Parties, Party, Situation, may_act, transition
+    from domain.model import Role, Status, TaskState
     from workflows import _activities as act
     from workflows._certificate_rules import awaiting_for, when
     from workflows.contracts import SA_AWAITING, SA_STATUS, ActorRef, CommandResult
 from workflows.payloads import (
+    ActualsWrite,
     CertificateInput,
     CertificateState,
+    CertificateWrite,
+    EntryWrite,
     EventWrite,
     MailInput,
     ProjectionInput,
 )
+
+Recipient = Literal["certifier", "exporter", "importer"]
+# Changes projected in one transaction at most; beyond it the payload grows for little gain.
+GROUP_LIMIT = 200
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -40,10 +48,22 @@ class CertificateMachinery:
     # Set by every change so the main loop recomputes its timers and sends queued mail.
     woken: bool
     search_attributes: tuple[str, str] | None
+    # The same keys as `state.entry_keys`, for a constant-time look-up on every entry.
+    entry_keys: set[str]
+    # Changes waiting for `_project_grouped`'s next transaction, and the task that writes them.
+    unprojected: list[tuple[list[ProjectionInput], asyncio.Future[None]]]
+    projector: asyncio.Task[None] | None
 
     def _setup(self, input: CertificateInput) -> None:
         self.input = input
-        self.state = input.state.model_copy(deep=True) if input.state else CertificateState()
+        if input.state is not None:
+            self.state = input.state.model_copy(deep=True)
+        else:
+            # A replacement is the issuing certifier's own correction: it starts approved.
+            first = Status.APPROVED if input.replaces_id else Status.SUBMITTED
+            self.state = CertificateState(status=first)
+        self.entry_keys = set(self.state.entry_keys)
+        self.unprojected, self.projector = [], None
         self.woken = False
         self.search_attributes = None
 
@@ -54,18 +74,25 @@ class CertificateMachinery:
     def _check(self, command: Command, actor: ActorRef, task_id: str | None = None) -> Status:
         """The state `command` leads to, or the refusal as a non-retryable ApplicationError."""
         task = self.state.task
-        assignee = task.assignee_id if task is not None else None
+        live = task is not None and task.state is not TaskState.CLOSED
+        # A closed task is nobody's any more: after approval the reviewer holds nothing.
+        assignee = task.assignee_id if task is not None and live else None
         try:
             target = transition(
                 Situation(self.state.status, self._parties, assignee), command, actor.to_actor()
             )
-            if task_id is not None and (task is None or task.task_id != task_id):
+            if task_id is not None and (task is None or task.task_id != task_id or not live):
                 raise Conflict(
-                    "this is not the certificate's current review task", code="task_not_current"
+                    "this is not the certificate's current task", code="task_not_current"
                 )
         except DomainError as err:
             raise refusal(err) from None
         return target
+
+    def _check_party(self, party: Party, actor: ActorRef, what: str) -> None:
+        """Only who may give a command, whatever the state (a repeated entry, say)."""
+        if not may_act(actor.to_actor(), party, self._parties):
+            raise refusal(Forbidden(f"{what} is not yours to do on this certificate"))
 
     def _change(
         self,
@@ -77,14 +104,21 @@ class CertificateMachinery:
         task: bool = False,
         flags: bool = False,
         first: bool = False,
+        entry: EntryWrite | None = None,
+        actuals: ActualsWrite | None = None,
+        wake: bool = True,
     ) -> ProjectionInput:
-        """Record a change already made to the task or flags, moving to `to` if given."""
+        """Record a change already made to the task or flags, moving to `to` if given.
+
+        `wake=False` is for changes that touch neither timers nor mail (a customs entry), so
+        thousands of them do not cost the main loop a timer each.
+        """
         before = self.state.status
         if to is not None:
             self.state.status = to
         self.state.seq += 1
-        self.woken = True
-        awaiting = awaiting_for(self.state.status)
+        self.woken = self.woken or wake or to is not None
+        awaiting = awaiting_for(self.state.status, self.state.reconciliation)
         if self.search_attributes != (self.state.status, awaiting):
             self.search_attributes = (self.state.status, awaiting)
             workflow.upsert_search_attributes(
@@ -99,6 +133,9 @@ class CertificateMachinery:
             awaiting=awaiting,
             flags=list(self.state.flags) if flags else None,
             task=self.state.task.model_copy() if task and self.state.task else None,
+            certificate=self._issued_columns(),
+            entry=entry,
+            actuals=actuals,
             event=EventWrite(
                 action=action,
                 actor=actor,
@@ -108,18 +145,85 @@ class CertificateMachinery:
             ),
         )
 
+    def _issued_columns(self) -> CertificateWrite | None:
+        """All the columns of the issued life, every time: changes projected concurrently may
+        land out of order, and only the newest write of the row is kept."""
+        s = self.state
+        if s.issued_at is None:
+            return None
+        return CertificateWrite(
+            issued_at=s.issued_at,
+            remaining_kg=s.remaining_kg,
+            acknowledged_at=s.acknowledged_at,
+            acknowledged_by=s.acknowledged_by,
+            reconciliation=s.reconciliation,
+            replaced_by_id=s.replaced_by_id,
+        )
+
     async def _project(self, change: ProjectionInput) -> None:
         await act.project_transition(change)
 
+    async def _project_grouped(self, *changes: ProjectionInput) -> None:
+        """Project `changes` with those of other updates waiting at the same time, in one
+        activity and one transaction (group commit): an importer's broker may send hundreds
+        of entries at once, and each returns once its own write is in the database."""
+        written = asyncio.get_running_loop().create_future()
+        self.unprojected.append((list(changes), written))
+        if self.projector is None or self.projector.done():
+            self.projector = asyncio.create_task(self._project_waiting())
+        await written
+
+    async def _project_waiting(self) -> None:
+        while self.unprojected:
+            group: list[tuple[list[ProjectionInput], asyncio.Future[None]]] = []
+            while self.unprojected and sum(len(c) for c, _ in group) < GROUP_LIMIT:
+                group.append(self.unprojected.pop(0))
+            try:
+                await act.project_transitions([c for changes, _ in group for c in changes])
+            except Exception as exc:  # a non-retryable failure: every update waiting learns it
+                for _, written in group:
+                    written.set_exception(exc)
+            else:
+                for _, written in group:
+                    written.set_result(None)
+
     def _mail(self, template: str, to: Literal["certifier", "exporter"], **extra: str) -> None:
         """Queue a mail for the main loop, keyed by the change that caused it."""
-        organisation, role = (
-            (self.input.certifier_id, Role.CERTIFIER)
-            if to == "certifier"
-            else (self.input.exporter_id, Role.EXPORTER)
+        key = f"{workflow.info().workflow_id}:{self.state.seq}:{template}"
+        self.state.pending_mail.append(self._mail_input(key, template, to, extra))
+        self.woken = True
+
+    def _notify(self, template: str, to: Recipient, **extra: str) -> None:
+        """Queue a mail of the issued life; its key names the recipient, as one change may
+        tell the importer and copy the exporter with the same template."""
+        key = self._mail_key(template, to)
+        self.state.pending_mail.append(self._mail_input(key, template, to, extra))
+        self.woken = True
+
+    def _mail_key(self, template: str, to: Recipient) -> str:
+        return f"{workflow.info().workflow_id}:{self.state.seq}:{template}:{to}"
+
+    def _mail_input(
+        self, key: str, template: str, to: Recipient, extra: dict[str, str], *, attach: bool = False
+    ) -> MailInput:
+        organisation, role = {
+            "certifier": (self.input.certifier_id, Role.CERTIFIER),
+            "exporter": (self.input.exporter_id, Role.EXPORTER),
+            "importer": (self.input.importer_id, Role.IMPORTER),
+        }[to]
+        return MailInput(
+            key=key,
+            template=template,
+            organisation_id=organisation,
+            role=role,
+            certificate_id=self.input.certificate_id,
+            context=self._mail_context(extra),
+            attach_document=attach,
         )
-        task = self.state.task
-        context = {
+
+    def _mail_context(self, extra: dict[str, str]) -> dict[str, str]:
+        task, s, i = self.state.task, self.state, self.input
+        return {
             "certificate_id": self.input.certificate_id,
             "product_name": self.input.product_name or self.input.hts_code,
             "hts_code": self.input.hts_code,
@@ -135,19 +239,13 @@ class CertificateMachinery:
                 if self.state.info_requested_at
                 else None
             ),
+            "number": s.number or "",
+            "coverage": i.coverage.value.replace("_", " "),
+            "valid_from": i.valid_from.isoformat(),
+            "valid_until": i.valid_until.isoformat() if i.valid_until else "",
+            "remaining_kg": str(s.remaining_kg) if s.remaining_kg is not None else "",
             **extra,
         }
-        self.state.pending_mail.append(
-            MailInput(
-                key=f"{workflow.info().workflow_id}:{self.state.seq}:{template}",
-                template=template,
-                organisation_id=organisation,
-                role=role,
-                certificate_id=self.input.certificate_id,
-                context=context,
-            )
-        )
-        self.woken = True
 
     async def _send_queued_mail(self) -> None:
         while self.state.pending_mail:
@@ -159,7 +257,7 @@ class CertificateMachinery:
         return CommandResult(
             certificate_id=self.input.certificate_id,
             status=self.state.status,
-            awaiting=awaiting_for(self.state.status),
+            awaiting=awaiting_for(self.state.status, self.state.reconciliation),
             task_id=task.task_id if task else None,
             task_state=task.state if task else None,
             assignee=task.assignee_id if task else None,

@@ -1,7 +1,8 @@
 """The pure parts of the certificate workflow: whose move it is, the review clock, its timers.
 
 The review clock counts business time (domain.calendar) and stands still while the exporter
-owes an answer; the information-request timers count calendar time from the question.
+owes an answer; the information-request timers count calendar time from the question. After
+delivery the timers count calendar time from delivery or up to the end of validity (R8).
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import add_business_time, business_time_between
+    from domain.customs import expires_at, needs_reconciliation, reconciliation_notice_at
     from domain.model import Awaiting, Status
-    from workflows.contracts import TimerSettings
-from workflows.payloads import CertificateState
+from workflows.payloads import CertificateInput, CertificateState
+
+# R8: what the exporter's reconciliation report can be.
+REQUESTED, REPORTED, CONFIRMED, MISSING = "requested", "reported", "confirmed", "missing"
 
 AWAITING = {
     Status.SUBMITTED: Awaiting.SYSTEM,
     Status.IN_REVIEW: Awaiting.CERTIFIER,
     Status.INFO_REQUESTED: Awaiting.EXPORTER,
     Status.APPROVED: Awaiting.SYSTEM,
+    Status.ISSUED: Awaiting.SYSTEM,
+    Status.DELIVERED: Awaiting.IMPORTER,
 }
 
 
@@ -32,12 +38,29 @@ class Timer(StrEnum):
     REVIEW_ESCALATED = "review_escalated"
     INFO_REMINDER = "info_reminder"
     LAPSED = "lapsed"
+    ACKNOWLEDGEMENT_REMINDER = "acknowledgement_reminder"
+    RECONCILIATION_REQUESTED = "reconciliation_requested"
+    EXPIRED = "expired"
 
 
-def awaiting_for(status: Status) -> Awaiting:
+ISSUED_LIFE_TIMERS = frozenset(
+    {Timer.ACKNOWLEDGEMENT_REMINDER, Timer.RECONCILIATION_REQUESTED, Timer.EXPIRED}
+)
+
+
+def awaiting_for(status: Status, reconciliation: str | None = None) -> Awaiting:
+    if reconciliation == REPORTED:
+        return Awaiting.CERTIFIER
     if status.is_terminal:
         return Awaiting.NONE
+    if status is Status.DELIVERED and reconciliation == REQUESTED:
+        return Awaiting.EXPORTER
     return AWAITING.get(status, Awaiting.SYSTEM)
+
+
+def awaits_confirmation(state: CertificateState) -> bool:
+    """A reconciliation report the certifier has not confirmed keeps the workflow running."""
+    return state.reconciliation == REPORTED
 
 
 def start_review_clock(state: CertificateState, now: datetime) -> None:
@@ -65,9 +88,12 @@ def review_deadline(state: CertificateState, amount: timedelta, now: datetime) -
 
 
 def due_timers(
-    state: CertificateState, timers: TimerSettings, now: datetime
+    state: CertificateState, input: CertificateInput, now: datetime
 ) -> list[tuple[datetime, Timer]]:
     """The timers still to fire in the current state, earliest first."""
+    timers = input.timers
+    if state.status is Status.DELIVERED:
+        return delivered_timers(state, input)
     due: list[tuple[datetime, Timer]] = []
     if state.status is Status.IN_REVIEW:
         if not state.review_reminded:
@@ -80,6 +106,24 @@ def due_timers(
         if not state.info_reminded:
             due.append((state.info_requested_at + timers.info_reminder, Timer.INFO_REMINDER))
         due.append((state.info_requested_at + timers.info_lapse, Timer.LAPSED))
+    return sorted(due)
+
+
+def delivered_timers(
+    state: CertificateState, input: CertificateInput
+) -> list[tuple[datetime, Timer]]:
+    due: list[tuple[datetime, Timer]] = []
+    timers = input.timers
+    if state.acknowledged_at is None and not state.acknowledgement_reminded and state.delivered_at:
+        due.append(
+            (state.delivered_at + timers.acknowledgement_reminder, Timer.ACKNOWLEDGEMENT_REMINDER)
+        )
+    # A certificate started before the validity was part of the input never expires by timer.
+    if input.valid_until is not None:
+        if needs_reconciliation(input.coverage) and state.reconciliation is None:
+            notice_at = reconciliation_notice_at(input.valid_until, timers.reconciliation_notice)
+            due.append((notice_at, Timer.RECONCILIATION_REQUESTED))
+        due.append((expires_at(input.valid_until), Timer.EXPIRED))
     return sorted(due)
 
 

@@ -1,9 +1,13 @@
-"""CertificateWorkflow: the life of one certificate, from screening to the certifier's decision.
+"""CertificateWorkflow: the life of one certificate, from screening to a terminal state.
 
 State lives here (DESIGN 4.1); every change is projected to the database before the update that
 caused it returns (4.2). Update handlers change the state before their first await, so a second
 update validated right after already sees the first one. Mails are queued by whoever changes the
 state and sent by the main loop, so an update never waits for SMTP.
+
+The updates live in mixins by stage of life: review (`_review`), the importer's use
+(`_customs`), reconciliation (`_reconciliation`) and the certifier's corrections
+(`_correction`); issuance and delivery are steps of the main loop (`_issuance`).
 """
 
 from __future__ import annotations
@@ -16,42 +20,34 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Command
     from domain.model import Status, TaskKind, TaskState
     from workflows import _activities as act
-    from workflows._certificate_base import CertificateMachinery
     from workflows._certificate_rules import (
+        ISSUED_LIFE_TIMERS,
         Timer,
+        awaits_confirmation,
         due_timers,
         duration,
         review_deadline,
         review_elapsed,
         start_review_clock,
-        stop_review_clock,
     )
-    from workflows.contracts import (
-        ANSWER,
-        CERTIFICATE_WORKFLOW,
-        CLAIM,
-        DECIDE,
-        RELEASE,
-        SYSTEM,
-        WITHDRAW,
-        AnswerInput,
-        ClaimInput,
-        CommandResult,
-        DecideInput,
-        ReleaseInput,
-        WithdrawInput,
-    )
+    from workflows._correction import CorrectionUpdates
+    from workflows._customs import CustomsUpdates
+    from workflows._issuance import IssuanceSteps
+    from workflows._reconciliation import ReconciliationUpdates
+    from workflows._review import ReviewUpdates
+    from workflows.contracts import CERTIFICATE_WORKFLOW, SYSTEM
 from workflows.payloads import CertificateInput, ScreenLineInput, TaskWrite
 
-DECISIONS = {
-    "approve": Command.APPROVE,
-    "reject": Command.REJECT,
-    "request_info": Command.REQUEST_INFO,
-}
+# The server suggests continue-as-new (by default at about 4,000 events or 4 MB); this backstop,
+# for a server configured never to, keeps a history far below the hard limit of 51,200 events.
+HISTORY_EVENTS_LIMIT = 10_000
+ISSUANCE_PATCH = "issuance"
 
 
 @workflow.defn(name=CERTIFICATE_WORKFLOW, sandboxed=True)
-class CertificateWorkflow(CertificateMachinery):
+class CertificateWorkflow(
+    ReviewUpdates, CustomsUpdates, ReconciliationUpdates, CorrectionUpdates, IssuanceSteps
+):
     @workflow.init
     def __init__(self, input: CertificateInput) -> None:
         self._setup(input)
@@ -59,23 +55,47 @@ class CertificateWorkflow(CertificateMachinery):
     @workflow.run
     async def run(self, input: CertificateInput) -> Status:
         if input.state is None:
-            await self._screen()
+            if input.replaces_id is None:
+                await self._screen()
+            else:
+                await self._begin_replacement()
         while True:
             self.woken = False
             await self._send_queued_mail()
-            if self.state.status.is_terminal:
+            # Workflows approved before issuance existed wait, as that version did.
+            if self.state.status is Status.APPROVED and workflow.patched(ISSUANCE_PATCH):
+                await self._issue()
+                continue
+            if self.state.status is Status.ISSUED:
+                await self._deliver()
+                continue
+            if self._finished():
                 break
-            if workflow.info().is_continue_as_new_suggested():
+            if self._continue_as_new_due():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self.input.model_copy(update={"state": self.state}))
+                workflow.continue_as_new(self._handover())
             await self._wait_for_next_timer()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._send_queued_mail()
         return self.state.status
 
+    def _finished(self) -> bool:
+        return self.state.status.is_terminal and not awaits_confirmation(self.state)
+
+    def _continue_as_new_due(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= HISTORY_EVENTS_LIMIT
+        )
+
+    def _handover(self) -> CertificateInput:
+        """What the next run starts from: the input, and the state instead of a history."""
+        return self.input.model_copy(update={"state": self.state})
+
     async def _wait_for_next_timer(self) -> None:
         now = workflow.now()
-        timers = due_timers(self.state, self.input.timers, now)
+        timers = due_timers(self.state, self.input, now)
         if timers and timers[0][0] <= now:
             await self._fire(timers[0][1])
             return
@@ -83,7 +103,7 @@ class CertificateWorkflow(CertificateMachinery):
         # The timeout means the timer is due; the loop fires it on its next turn.
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: self.woken or workflow.info().is_continue_as_new_suggested(),
+                lambda: self.woken or self._continue_as_new_due(),
                 timeout=timeout,
                 timeout_summary=timers[0][1] if timers else None,
             )
@@ -129,6 +149,9 @@ class CertificateWorkflow(CertificateMachinery):
         await self._project(change)
 
     async def _fire(self, timer: Timer) -> None:
+        if timer in ISSUED_LIFE_TIMERS:
+            await self._fire_issued_life(timer)
+            return
         s, now = self.state, workflow.now()
         if timer is Timer.REVIEW_REMINDER:
             s.review_reminded = True
@@ -151,105 +174,10 @@ class CertificateWorkflow(CertificateMachinery):
             self._mail("info_lapsed", "exporter")
         await self._project(change)
 
-    # The updates. Each validator and handler runs the same check; the handler's own check is
-    # what keeps two updates accepted in one workflow task from both winning.
-
-    @workflow.update(name=CLAIM)
-    async def claim(self, cmd: ClaimInput) -> CommandResult:
-        self._check(Command.CLAIM, cmd.actor, cmd.task_id)
-        task = self.state.task
-        assert task is not None
-        if task.assignee_id == cmd.actor.user_id:
-            return self._result()  # claiming what one holds already changes nothing
-        task.state, task.assignee_id = TaskState.CLAIMED, cmd.actor.user_id
-        await self._project(
-            self._change("claimed", cmd.actor, task=True, detail={"task_id": task.task_id})
-        )
-        return self._result()
-
-    @claim.validator
-    def _validate_claim(self, cmd: ClaimInput) -> None:
-        self._check(Command.CLAIM, cmd.actor, cmd.task_id)
-
-    @workflow.update(name=RELEASE)
-    async def release(self, cmd: ReleaseInput) -> CommandResult:
-        self._check(Command.RELEASE, cmd.actor, cmd.task_id)
-        task = self.state.task
-        assert task is not None
-        task.state, task.assignee_id = TaskState.OPEN, None
-        await self._project(
-            self._change("released", cmd.actor, task=True, detail={"task_id": task.task_id})
-        )
-        return self._result()
-
-    @release.validator
-    def _validate_release(self, cmd: ReleaseInput) -> None:
-        self._check(Command.RELEASE, cmd.actor, cmd.task_id)
-
-    @workflow.update(name=DECIDE)
-    async def decide(self, cmd: DecideInput) -> CommandResult:
-        target = self._check(DECISIONS[cmd.decision], cmd.actor)
-        s, now = self.state, workflow.now()
-        assert s.task is not None
-        s.task.state = TaskState.CLOSED
-        stop_review_clock(s, now)
-        detail = {"comment": cmd.comment}
-        if cmd.decision == "approve":
-            change = self._change("approved", cmd.actor, to=target, detail=detail, task=True)
-        elif cmd.decision == "reject":
-            change = self._change("rejected", cmd.actor, to=target, detail=detail, task=True)
-            self._mail("certificate_rejected", "exporter", reasons=cmd.comment, by_screening="no")
+    async def _fire_issued_life(self, timer: Timer) -> None:
+        if timer is Timer.ACKNOWLEDGEMENT_REMINDER:
+            await self._remind_acknowledgement()
+        elif timer is Timer.RECONCILIATION_REQUESTED:
+            await self._request_reconciliation()
         else:
-            s.info_requested_at, s.info_requested_by = now, cmd.actor.user_id
-            s.info_question, s.info_reminded = cmd.comment, False
-            change = self._change("info_requested", cmd.actor, to=target, detail=detail, task=True)
-            self._mail("info_requested", "exporter")
-        await self._project(change)
-        return self._result()
-
-    @decide.validator
-    def _validate_decide(self, cmd: DecideInput) -> None:
-        self._check(DECISIONS[cmd.decision], cmd.actor)
-
-    @workflow.update(name=ANSWER)
-    async def answer(self, cmd: AnswerInput) -> CommandResult:
-        target = self._check(Command.ANSWER, cmd.actor)
-        s, now = self.state, workflow.now()
-        start_review_clock(s, now)
-        s.info_requested_at = None
-        s.task = TaskWrite(
-            task_id=str(workflow.uuid4()),
-            kind=TaskKind.REVIEW,
-            state=TaskState.CLAIMED if s.info_requested_by else TaskState.OPEN,
-            assignee_id=s.info_requested_by,
-            due_at=review_deadline(s, self.input.timers.review_escalation, now),
-            escalated=s.review_escalated,
-        )
-        change = self._change(
-            "answered", cmd.actor, to=target, detail={"message": cmd.message}, task=True
-        )
-        self._mail("info_answered", "certifier", message=cmd.message)
-        await self._project(change)
-        return self._result()
-
-    @answer.validator
-    def _validate_answer(self, cmd: AnswerInput) -> None:
-        self._check(Command.ANSWER, cmd.actor)
-
-    @workflow.update(name=WITHDRAW)
-    async def withdraw(self, cmd: WithdrawInput) -> CommandResult:
-        target = self._check(Command.WITHDRAW, cmd.actor)
-        s = self.state
-        stop_review_clock(s, workflow.now())
-        open_task = s.task is not None and s.task.state is not TaskState.CLOSED
-        if s.task is not None:
-            s.task.state = TaskState.CLOSED
-        change = self._change(
-            "withdrawn", cmd.actor, to=target, detail={"reason": cmd.reason}, task=open_task
-        )
-        await self._project(change)
-        return self._result()
-
-    @withdraw.validator
-    def _validate_withdraw(self, cmd: WithdrawInput) -> None:
-        self._check(Command.WITHDRAW, cmd.actor)
+            await self._expire()

@@ -41,6 +41,8 @@ REPLACE = "replace"
 # the database driver into the workflow package (import-linter forbids it, even indirectly).
 RECORD_REQUEST_ACTIVITY = "record_request"
 PROJECT_TRANSITION_ACTIVITY = "project_transition"
+# Several transitions in one transaction: customs entries arrive by the hundred.
+PROJECT_TRANSITIONS_ACTIVITY = "project_transitions"
 SCREEN_PARTIES_ACTIVITY = "screen_parties"
 SCREEN_LINE_ACTIVITY = "screen_line"
 SEND_MAIL_ACTIVITY = "send_mail"

@@ -87,6 +87,8 @@ def certificate_input(
         timers=request.timers,
         party_findings=findings,
         product_name=line.product_name,
+        coverage=request.coverage,
+        valid_until=request.valid_until,
     )
 
 

@@ -168,6 +168,21 @@ class CertificateState(BaseModel):
     info_question: str = ""
     info_reminded: bool = False
     pending_mail: list[MailInput] = Field(default_factory=list)
+    # Issued life (DESIGN 3): set at issuance, then by deliveries, entries and reconciliation.
+    number: str | None = None
+    issued_at: datetime | None = None
+    # The importer's mail with the document, until it is sent (then the certificate is delivered).
+    delivery: MailInput | None = None
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledgement_reminded: bool = False
+    remaining_kg: Decimal | None = None
+    # "entry number/line" of every customs entry recorded (R7): what tells a repeat from a new one.
+    entry_keys: list[str] = Field(default_factory=list)
+    # R8: requested, reported, confirmed or missing.
+    reconciliation: str | None = None
+    replaced_by_id: str | None = None
 
 
 class CertificateInput(BaseModel):
@@ -186,5 +201,7 @@ class CertificateInput(BaseModel):
     valid_until: date | None = None
     # A replacement (R6) is the certifier's own correction: it starts approved, skipping review.
     replaces_id: str | None = None
+    replaced_by: ActorRef | None = None
+    replace_reason: str = ""
     # Set only by continue-as-new: the state the previous run handed over.
     state: CertificateState | None = None

@@ -1,4 +1,5 @@
-"""Writes one workflow transition into the database, once (DESIGN 4.2)."""
+"""Writes one workflow transition into the database, once (DESIGN 4.2): the certificate row, its
+task, a customs entry or a reconciliation report, and the audit event, in one transaction."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TaskState
-from persistence.models import AuditEvent, Certificate, Task
+from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsEntry, Task
 from workflows.payloads import ProjectionInput
 
 
@@ -50,6 +51,9 @@ class ProjectionRepository:
         }
         if change.flags is not None:
             values["flags"] = [f.model_dump() for f in change.flags]
+        if change.certificate is not None:
+            # The workflow sends every column of the issued life each time: the newest wins.
+            values.update(change.certificate.model_dump(exclude_none=True))
         await self.session.execute(
             update(Certificate)
             .where(Certificate.id == change.certificate_id, Certificate.projected_seq < change.seq)
@@ -57,8 +61,43 @@ class ProjectionRepository:
         )
         if change.task is not None:
             await self._write_task(change)
+        self._add_entry(change)
+        self._add_actuals(change)
         await self.session.flush()
         return True
+
+    def _add_entry(self, change: ProjectionInput) -> None:
+        if change.entry is None:
+            return
+        line = change.entry.entry
+        self.session.add(
+            CustomsEntry(
+                certificate_id=change.certificate_id,
+                entry_number=line.entry_number,
+                line_number=line.line_number,
+                quantity_kg=line.quantity_kg,
+                entry_date=line.entry_date,
+                port_of_entry=line.port_of_entry,
+                recorded_by=change.entry.recorded_by,
+                recorded_at=change.at,
+            )
+        )
+
+    def _add_actuals(self, change: ProjectionInput) -> None:
+        if change.actuals is None:
+            return
+        for shipment in change.actuals.shipments:
+            self.session.add(
+                ActualShipment(
+                    certificate_id=change.certificate_id,
+                    report_seq=change.seq,
+                    reference=shipment.reference,
+                    net_kg=shipment.net_kg,
+                    shipped_on=shipment.date,
+                    reported_by=change.actuals.reported_by,
+                    reported_at=change.at,
+                )
+            )
 
     async def _write_task(self, change: ProjectionInput) -> None:
         assert change.task is not None

@@ -75,7 +75,11 @@ def line(
 
 
 def request_input(
-    *lines: dict[str, Any], timers: TimerSettings | None = None
+    *lines: dict[str, Any],
+    timers: TimerSettings | None = None,
+    coverage: Coverage = Coverage.SINGLE_SHIPMENT,
+    valid_from: date = date(2026, 12, 1),
+    valid_until: date = date(2026, 12, 31),
 ) -> ImportRequestInput:
     request_id = str(uuid.uuid4())
     return ImportRequestInput(
@@ -85,9 +89,9 @@ def request_input(
         certifier_id=CERTIFIER_ORG,
         exporter_id=EXPORTER_ORG,
         importer_id=IMPORTER_ORG,
-        coverage=Coverage.SINGLE_SHIPMENT,
-        valid_from=date(2026, 12, 1),
-        valid_until=date(2026, 12, 31),
+        coverage=coverage,
+        valid_from=valid_from,
+        valid_until=valid_until,
         country_of_origin="PE",
         port_of_export="Callao",
         port_of_entry="Los Angeles",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.support import CERTIFIERS, EXPORTERS, Harness, request_input
+from tests.workflows.support import CERTIFIERS, EXPORTERS, Harness, eventually, request_input
 from workflows.contracts import (
     CLAIM,
     DECIDE,
@@ -24,6 +25,10 @@ from workflows.contracts import (
     WithdrawInput,
     certificate_workflow_id,
 )
+
+
+async def delivered_now(harness: Harness, certificate_id: str) -> bool:
+    return await harness.status(certificate_id) == "delivered"
 
 
 def refusal(exc: WorkflowUpdateFailedError) -> ApplicationError:
@@ -65,16 +70,16 @@ async def test_happy_path_reaches_approved_and_the_certifier_organisation_is_mai
     assert events[-1].detail == {"comment": "all in order"}
     assert events[-1].actor_id == carmen.user_id
 
-    # Issuance is the next step's work: an approved certificate waits, with no number yet.
+    # Issuance follows on its own, without anyone's further command.
+    await eventually(partial(delivered_now, harness, cert))
     handle = harness.handle(cert)
     description = await handle.describe()
     assert description.status is WorkflowExecutionStatus.RUNNING
     attributes = description.typed_search_attributes
-    assert attributes.get(SA_STATUS) == "approved"
-    assert attributes.get(SA_AWAITING) == "system"
+    assert attributes.get(SA_STATUS) == "delivered"
+    assert attributes.get(SA_AWAITING) == "importer"
     assert attributes.get(SA_CERTIFIER) == "555"
     assert attributes.get(SA_HTS) == "0804400020"
-    assert (await harness.certificate(cert)).number is None  # type: ignore[union-attr]
     await harness.assert_replays(certificate_workflow_id(cert))
 
 

@@ -1,0 +1,128 @@
+"""What the tests of the issued life share: a certificate taken to `delivered`, customs entries,
+and reading what the projection and the outbox hold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.model import Coverage
+from persistence.models import ActualShipment, CustomsEntry, OutboxMessage
+from tests.workflows.support import Harness, eventually, line, request_input
+from workflows.contracts import (
+    CLAIM,
+    DECIDE,
+    RECORD_ENTRY,
+    ActorRef,
+    ClaimInput,
+    DecideInput,
+    EntryLine,
+    EntryResult,
+    RecordEntryInput,
+    TimerSettings,
+)
+
+IMPORTERS = ["importer@demo.test"]
+
+
+async def validity(harness: Harness, days: int) -> tuple[date, date]:
+    """A validity starting today on the server's clock (which the tests move on)."""
+    today = (await harness.env.get_current_time()).date()
+    return today, today + timedelta(days=days - 1)
+
+
+async def approved(
+    harness: Harness,
+    *,
+    coverage: Coverage = Coverage.SINGLE_SHIPMENT,
+    days: int = 30,
+    quantity_kg: int = 18000,
+    timers: TimerSettings | None = None,
+) -> str:
+    """A certificate started without a parent, reviewed and approved by Carmen."""
+    valid_from, valid_until = await validity(harness, days)
+    request = request_input(
+        line(quantity_kg=quantity_kg),
+        coverage=coverage,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        timers=timers,
+    )
+    [cert] = await harness.start_certificates(request)
+    carmen = await harness.actor("certifier@demo.test")
+    task = await harness.review_task(cert)
+    await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=task.id))
+    await harness.command(cert, DECIDE, DecideInput(actor=carmen, decision="approve"))
+    return cert
+
+
+async def has_status(harness: Harness, certificate_id: str, status: str) -> bool:
+    return await harness.status(certificate_id) == status
+
+
+async def reaches(harness: Harness, certificate_id: str, status: str, timeout: float = 15) -> None:
+    await eventually(partial(has_status, harness, certificate_id, status), timeout)
+
+
+async def delivered(harness: Harness, **options: Any) -> str:
+    cert = await approved(harness, **options)
+    await reaches(harness, cert, "delivered")
+    return cert
+
+
+def entry(number: str = "ABC-1234567-8", line_number: int = 1, kg: int | str = 1000) -> EntryLine:
+    return EntryLine(
+        entry_number=number,
+        line_number=line_number,
+        quantity_kg=Decimal(kg),
+        entry_date=date(2026, 12, 5),
+        port_of_entry="Los Angeles",
+    )
+
+
+async def record(
+    harness: Harness, certificate_id: str, line: EntryLine, importer: ActorRef | None = None
+) -> EntryResult:
+    importer = importer or await harness.actor("importer@demo.test")
+    result: EntryResult = await harness.handle(certificate_id).execute_update(
+        RECORD_ENTRY,
+        RecordEntryInput(actor=importer, entry=line),
+        id=str(uuid.uuid4()),
+        result_type=EntryResult,
+    )
+    return result
+
+
+async def customs_entries(harness: Harness, certificate_id: str) -> list[CustomsEntry]:
+    async with harness.sessions() as session:
+        rows = await session.scalars(
+            select(CustomsEntry)
+            .where(CustomsEntry.certificate_id == certificate_id)
+            .order_by(CustomsEntry.id)
+        )
+        return list(rows.all())
+
+
+async def actual_shipments(harness: Harness, certificate_id: str) -> list[ActualShipment]:
+    async with harness.sessions() as session:
+        rows = await session.scalars(
+            select(ActualShipment)
+            .where(ActualShipment.certificate_id == certificate_id)
+            .order_by(ActualShipment.id)
+        )
+        return list(rows.all())
+
+
+async def outbox(harness: Harness, certificate_id: str) -> list[OutboxMessage]:
+    async with harness.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.certificate_id == certificate_id)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows.all())

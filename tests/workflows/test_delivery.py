@@ -1,0 +1,107 @@
+"""Delivery while the SMTP server is down (DESIGN 4.3): the certificate stays `issued`, the
+importer's mail is retried with backoff, and once the server is back exactly one message per
+recipient arrives and the certificate is `delivered`. A void meanwhile stops the delivery.
+
+A server of its own: the tests skip time over the retries' backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from tests.conftest import SmtpServer, _RecordingHandler, free_port
+from tests.workflows.issuing import IMPORTERS, approved, outbox, reaches
+from tests.workflows.support import EXPORTERS, Harness, eventually, time_skipping_server
+from workflows.contracts import VOID, TimerSettings, VoidInput, certificate_workflow_id
+
+RETRY_CAP = timedelta(minutes=2)
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with time_skipping_server() as environment:
+        yield environment
+
+
+@contextmanager
+def running(server: SmtpServer) -> Iterator[None]:
+    controller = Controller(_RecordingHandler(server), hostname=server.host, port=server.port)
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def flaky(
+    env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> AsyncIterator[Harness]:
+    """A worker whose SMTP server the test starts and stops."""
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    async with Harness.running(env, sessions, server, tmp_path) as harness:
+        yield harness
+
+
+async def failed_attempts(harness: Harness, cert: str, template: str) -> int:
+    rows = [row for row in await outbox(harness, cert) if f":{template}:" in row.key]
+    return rows[0].attempts if rows and rows[0].sent_at is None else 0
+
+
+async def test_deliveries_fail_while_smtp_is_down_and_arrive_once_when_it_is_back(
+    flaky: Harness,
+) -> None:
+    timers = TimerSettings(delivery_retry_max_interval=RETRY_CAP)
+    with running(flaky.smtp):
+        cert = await approved(flaky, timers=timers)
+        await flaky.smtp.wait_for(1)  # the review task's mail, sent before the outage
+
+    # Down: the time skipped holds several attempts at growing intervals, up to the cap.
+    await flaky.env.sleep(timedelta(minutes=5))
+    assert await failed_attempts(flaky, cert, "certificate_issued") >= 4
+    assert await flaky.status(cert) == "issued"
+
+    with running(flaky.smtp):
+        await flaky.env.sleep(RETRY_CAP)
+        await reaches(flaky, cert, "delivered")
+        await eventually(lambda: failed_attempts_done(flaky, cert))
+
+    assert [m.rcpt_tos for m in flaky.smtp.received[1:]] == [IMPORTERS, EXPORTERS]
+    [sent] = [row for row in await outbox(flaky, cert) if ":certificate_issued:" in row.key]
+    assert sent.sent_at is not None
+    assert sent.attempts >= 5
+    assert (await flaky.actions(cert))[-2:] == ["issued", "delivered"]
+    await flaky.assert_replays(certificate_workflow_id(cert))
+
+
+async def failed_attempts_done(harness: Harness, cert: str) -> bool:
+    return all(row.sent_at is not None for row in await outbox(harness, cert))
+
+
+async def test_a_void_stops_a_delivery_that_cannot_get_through(flaky: Harness) -> None:
+    with running(flaky.smtp):
+        cert = await approved(flaky)
+        await flaky.smtp.wait_for(1)
+    await reaches(flaky, cert, "issued")
+    await eventually(lambda: failed_attempts(flaky, cert, "certificate_issued"))
+    carmen = await flaky.actor("certifier@demo.test")
+
+    voided = await flaky.command(cert, VOID, VoidInput(actor=carmen, reason="Issued in error"))
+
+    assert voided.status == "voided"
+    with running(flaky.smtp):
+        assert await flaky.handle(cert).result() == "voided"
+        await flaky.smtp.wait_for(3)
+    # The void notices went out; the certificate itself never did.
+    subjects = [str(m.message["Subject"]) for m in flaky.smtp.received[1:]]
+    assert all("voided" in subject for subject in subjects), subjects
+    assert (await flaky.actions(cert))[-2:] == ["issued", "voided"]
+    await flaky.assert_replays(certificate_workflow_id(cert))
