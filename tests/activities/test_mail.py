@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import aiosmtplib
 import pytest
@@ -11,11 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
+from activities.documents import DocumentActivities
 from activities.mail import MailActivities
+from activities.projection import ProjectionActivities
 from domain.model import Role
-from persistence.models import OutboxMessage
+from domain.signing import generate_private_key_pem
+from persistence.models import CertificateDocument, OutboxMessage
 from tests.conftest import SmtpServer, _RecordingHandler, free_port
-from workflows.payloads import MailInput
+from tests.workflows.support import request_input
+from workflows.payloads import AllocateNumberInput, MailInput, RenderDocumentInput
 
 CONTEXT = {
     "product_name": "Hass avocados",
@@ -120,3 +125,80 @@ async def test_a_missing_template_is_a_non_retryable_failure(
 
     assert (caught.value.type, caught.value.non_retryable) == ("MailTemplateInvalid", True)
     assert await outbox(sessions) == []
+
+
+async def issued_certificate(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, str]:
+    """A recorded certificate with its number and signed document, as issuance leaves it."""
+    request = request_input()
+    await ProjectionActivities(sessions).record_request(request)
+    certificate_id = request.lines[0].certificate_id
+    documents = DocumentActivities(sessions, generate_private_key_pem(), "http://nopic.test")
+    number = await documents.allocate_number(AllocateNumberInput(certificate_id=certificate_id))
+    await documents.render_document(
+        RenderDocumentInput(certificate_id=certificate_id, issued_at=datetime.now(UTC))
+    )
+    return certificate_id, number.number
+
+
+def certificate_mail(certificate_id: str, number: str) -> MailInput:
+    return MailInput(
+        key=f"certificate-{certificate_id}:6:certificate_issued:importer",
+        template="certificate_issued",
+        organisation_id="5550000002",
+        role=Role.IMPORTER,
+        certificate_id=certificate_id,
+        context=CONTEXT
+        | {"number": number, "coverage": "single shipment"}
+        | {"valid_from": "2026-12-01", "valid_until": "2026-12-31"},
+        attach_document=True,
+    )
+
+
+async def test_the_certificate_mail_carries_the_signed_pdf_and_is_sent_once_after_a_failure(
+    sessions,
+) -> None:
+    certificate_id, number = await issued_certificate(sessions)
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    mail = mailer(sessions, server.host, server.port)
+
+    with pytest.raises((aiosmtplib.SMTPException, OSError)):
+        await mail.send_mail(certificate_mail(certificate_id, number))
+    controller = Controller(_RecordingHandler(server), hostname=server.host, port=server.port)
+    controller.start()
+    try:
+        assert await mail.send_mail(certificate_mail(certificate_id, number)) is True
+        assert await mail.send_mail(certificate_mail(certificate_id, number)) is False
+    finally:
+        controller.stop()
+
+    [received] = server.received
+    assert received.rcpt_tos == ["importer@demo.test"]
+    message = received.message
+    assert str(message["Subject"]).startswith(f"NOP Import Certificate {number}")
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert f"http://nopic.test/api/certificates/{certificate_id}\r\n" in text
+    assert f"http://nopic.test/api/certificates/{certificate_id}/document.pdf" in text
+    [attachment] = message.iter_attachments()
+    async with sessions() as session:
+        document = await session.get(CertificateDocument, certificate_id)
+    assert document is not None
+    assert attachment.get_filename() == f"{number}.pdf"
+    assert attachment.get_content() == document.pdf
+    [row] = await outbox(sessions)
+    assert row.attempts == 2
+
+
+async def test_a_certificate_mail_without_a_document_fails_for_good(
+    sessions, smtp_server: SmtpServer
+) -> None:
+    request = request_input()
+    await ProjectionActivities(sessions).record_request(request)
+    mail = mailer(sessions, smtp_server.host, smtp_server.port)
+
+    with pytest.raises(ApplicationError) as caught:
+        await mail.send_mail(certificate_mail(request.lines[0].certificate_id, "none"))
+
+    assert (caught.value.type, caught.value.non_retryable) == ("DocumentMissing", True)
+    assert smtp_server.received == []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -11,10 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.projection import ProjectionActivities
 from domain.model import Awaiting, Status, TaskKind, TaskState
-from persistence.models import AuditEvent, Certificate
+from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsEntry
 from tests.workflows.support import line, request_input
-from workflows.contracts import SYSTEM
-from workflows.payloads import EventWrite, ProjectionInput, TaskWrite
+from workflows.contracts import SYSTEM, EntryLine, ShipmentActual
+from workflows.payloads import (
+    ActualsWrite,
+    CertificateWrite,
+    EntryWrite,
+    EventWrite,
+    ProjectionInput,
+    TaskWrite,
+)
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -85,3 +93,104 @@ async def test_a_transition_before_its_request_is_recorded_fails_until_it_is(ses
     await projection.record_request(request)
 
     assert await projection.project_transition(screening_passed(certificate_id)) is True
+
+
+def entry_recorded(
+    certificate_id: str, seq: int, entry_number: str, remaining: int, kg: int = 1000
+) -> ProjectionInput:
+    return ProjectionInput(
+        workflow_id=f"certificate-{certificate_id}",
+        seq=seq,
+        certificate_id=certificate_id,
+        at=AT,
+        status=Status.DELIVERED,
+        awaiting=Awaiting.IMPORTER,
+        certificate=CertificateWrite(issued_at=AT, remaining_kg=Decimal(remaining)),
+        entry=EntryWrite(
+            entry=EntryLine(
+                entry_number=entry_number,
+                line_number=1,
+                quantity_kg=Decimal(kg),
+                entry_date=date(2026, 12, 5),
+                port_of_entry="Los Angeles",
+            ),
+            recorded_by="importer",
+        ),
+        event=EventWrite(action="entry_recorded", actor=SYSTEM),
+    )
+
+
+async def recorded_certificate(sessions: async_sessionmaker[AsyncSession]) -> str:
+    request = request_input()
+    await ProjectionActivities(sessions).record_request(request)
+    return request.lines[0].certificate_id
+
+
+async def test_a_group_of_entries_is_written_once_in_one_call(sessions) -> None:
+    projection = ProjectionActivities(sessions)
+    cert = await recorded_certificate(sessions)
+    group = [entry_recorded(cert, seq, f"E-{seq}", 18000 - 1000 * seq) for seq in (5, 6, 7)]
+
+    assert await projection.project_transitions(group[:1]) == 1
+    # A retried group, or one that overlaps a write already made, writes only what is new.
+    assert await projection.project_transitions(group) == 2
+    assert await projection.project_transitions(group) == 0
+
+    assert await count(sessions, CustomsEntry) == 3
+    assert await count(sessions, AuditEvent) == 3
+    async with sessions() as session:
+        row = await session.get(Certificate, cert)
+    assert row is not None
+    assert (row.remaining_kg, row.issued_at, row.projected_seq) == (Decimal(11000), AT, 7)
+
+
+async def test_an_older_transition_written_late_adds_its_entry_but_not_its_columns(
+    sessions,
+) -> None:
+    projection = ProjectionActivities(sessions)
+    cert = await recorded_certificate(sessions)
+
+    await projection.project_transition(entry_recorded(cert, 9, "E-9", 16000))
+    await projection.project_transition(entry_recorded(cert, 8, "E-8", 17000))
+
+    async with sessions() as session:
+        row = await session.get(Certificate, cert)
+        entries = (await session.scalars(select(CustomsEntry.entry_number))).all()
+    assert row is not None
+    assert (row.remaining_kg, row.projected_seq) == (Decimal(16000), 9)
+    assert sorted(entries) == ["E-8", "E-9"]
+
+
+async def test_a_reconciliation_report_is_written_with_its_sequence(sessions) -> None:
+    projection = ProjectionActivities(sessions)
+    cert = await recorded_certificate(sessions)
+    report = ProjectionInput(
+        workflow_id=f"certificate-{cert}",
+        seq=12,
+        certificate_id=cert,
+        at=AT,
+        status=Status.DELIVERED,
+        awaiting=Awaiting.CERTIFIER,
+        certificate=CertificateWrite(issued_at=AT, reconciliation="reported"),
+        actuals=ActualsWrite(
+            shipments=[
+                ShipmentActual(reference="BL-1", net_kg=Decimal("17500.5"), date=date(2026, 12, 3))
+            ],
+            reported_by="exporter",
+        ),
+        event=EventWrite(action="actuals_reported", actor=SYSTEM),
+    )
+
+    assert await projection.project_transition(report) is True
+    assert await projection.project_transition(report) is False
+
+    async with sessions() as session:
+        [shipment] = (await session.scalars(select(ActualShipment))).all()
+        row = await session.get(Certificate, cert)
+    assert (shipment.report_seq, shipment.net_kg, shipment.reported_by) == (
+        12,
+        Decimal("17500.5"),
+        "exporter",
+    )
+    assert row is not None
+    assert (row.reconciliation, row.awaiting) == ("reported", "certifier")

@@ -10,23 +10,40 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from domain.model import Coverage
 from persistence.db import create_engine, create_sessionmaker
 from tests.conftest import SmtpServer, _RecordingHandler, free_port, migrate_and_seed, sqlite_url
+from tests.workflows.issuing import delivered, entry, reaches
+from tests.workflows.issuing import record as record_entry
 from tests.workflows.support import Harness, line, request_input, time_skipping_server
 from workflows.contracts import (
+    ACKNOWLEDGE,
     ANSWER,
     CLAIM,
+    CONFIRM_ACTUALS,
     DECIDE,
     RELEASE,
+    REPLACE,
+    REPORT_ACTUALS,
+    VOID,
+    AcknowledgeInput,
     AnswerInput,
+    CertificateChanges,
     ClaimInput,
+    ConfirmActualsInput,
     DecideInput,
     ReleaseInput,
+    ReplaceInput,
+    ReplaceResult,
+    ReportActualsInput,
+    ShipmentActual,
+    VoidInput,
     certificate_workflow_id,
     request_workflow_id,
 )
@@ -63,6 +80,73 @@ async def request_scenario(harness: Harness) -> dict[str, str]:
     }
 
 
+async def issued_life_scenario(harness: Harness) -> dict[str, str]:
+    """A multi-shipment certificate from approval to expiry: issuance, delivery, the
+    acknowledgement reminder, acknowledgement, entries, the reconciliation notice, the report,
+    expiry and the certifier's confirmation."""
+    cert = await delivered(harness, coverage=Coverage.MULTIPLE_SHIPMENTS, days=20)
+    importer = await harness.actor("importer@demo.test")
+    exporter = await harness.actor("exporter@demo.test")
+    carmen = await harness.actor("certifier@demo.test")
+    await harness.env.sleep(timedelta(days=3))
+    await harness.command(cert, ACKNOWLEDGE, AcknowledgeInput(actor=importer))
+    await record_entry(harness, cert, entry("E-1", kg=5000))
+    await record_entry(harness, cert, entry("E-1", kg=5000))
+    await record_entry(harness, cert, entry("E-2", kg=7000))
+    await harness.env.sleep(timedelta(days=12))
+    shipments = [ShipmentActual(reference="BL-1", net_kg=Decimal(12000), date=date(2026, 12, 3))]
+    reported = await harness.command(
+        cert, REPORT_ACTUALS, ReportActualsInput(actor=exporter, shipments=shipments)
+    )
+    await harness.env.sleep(timedelta(days=6))
+    await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=reported.task_id or ""))
+    await harness.command(cert, CONFIRM_ACTUALS, ConfirmActualsInput(actor=carmen))
+    await harness.handle(cert).result()
+    return {"certificate_expired": certificate_workflow_id(cert)}
+
+
+async def used_and_voided_scenario(harness: Harness) -> dict[str, str]:
+    used = await delivered(harness)
+    await record_entry(harness, used, entry(kg=18000))
+    await harness.handle(used).result()
+    voided = await delivered(harness)
+    carmen = await harness.actor("certifier@demo.test")
+    await harness.command(voided, VOID, VoidInput(actor=carmen, reason="Issued in error"))
+    await harness.handle(voided).result()
+    return {
+        "certificate_used": certificate_workflow_id(used),
+        "certificate_voided": certificate_workflow_id(voided),
+    }
+
+
+async def replaced_scenario(harness: Harness) -> dict[str, str]:
+    original = await delivered(harness)
+    carmen = await harness.actor("certifier@demo.test")
+    result: ReplaceResult = await harness.handle(original).execute_update(
+        REPLACE,
+        ReplaceInput(
+            actor=carmen, changes=CertificateChanges(quantity_kg=Decimal(15000)), reason="Scale"
+        ),
+        result_type=ReplaceResult,
+    )
+    harness.started.append(certificate_workflow_id(result.replacement_id))
+    await harness.handle(original).result()
+    await reaches(harness, result.replacement_id, "delivered")
+    return {
+        "certificate_replaced": certificate_workflow_id(original),
+        "certificate_replacement": certificate_workflow_id(result.replacement_id),
+    }
+
+
+SCENARIOS = (
+    review_scenario,
+    request_scenario,
+    issued_life_scenario,
+    used_and_voided_scenario,
+    replaced_scenario,
+)
+
+
 async def record(version: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = sqlite_url(Path(folder) / "nopic.db")
@@ -73,7 +157,7 @@ async def record(version: str) -> None:
         controller.start()
         try:
             # One server per scenario: a child that completes would stop the clock of the next.
-            for scenario in (review_scenario, request_scenario):
+            for scenario in SCENARIOS:
                 async with (
                     time_skipping_server() as env,
                     Harness.running(env, create_sessionmaker(engine), smtp, Path(folder)) as h,

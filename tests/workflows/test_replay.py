@@ -22,6 +22,14 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_histories_of_each_workflow_are_kept() -> None:
     names = {path.stem.rsplit("-", 1)[0] for path in HISTORIES}
     assert {"import_request", "certificate_review", "certificate_rejected"} <= names
+    # Version 2: the issued life to each of its terminal states, and a replacement's own life.
+    assert {
+        "certificate_expired",
+        "certificate_used",
+        "certificate_voided",
+        "certificate_replaced",
+        "certificate_replacement",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
