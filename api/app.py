@@ -10,7 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routers import auth, certificates, dev_mail, health, requests, tasks
+from api.routers import (
+    auth,
+    certificates,
+    customs,
+    dev_mail,
+    documents,
+    health,
+    reconciliation,
+    requests,
+    tasks,
+    verification,
+)
 from api.temporal import TemporalGateway
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
@@ -45,7 +56,17 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = TemporalGateway(settings, temporal)
     install_error_handlers(app)
-    for router in (auth.router, requests.router, certificates.router, tasks.router, health.router):
+    for router in (
+        auth.router,
+        requests.router,
+        certificates.router,
+        customs.router,
+        reconciliation.router,
+        documents.router,
+        tasks.router,
+        verification.router,
+        health.router,
+    ):
         app.include_router(router)
     if settings.env == "dev":
         app.include_router(dev_mail.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -17,9 +18,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
 from domain.errors import Conflict, Unavailable
-from workflows.contracts import CommandResult, TimerSettings, certificate_workflow_id
+from workflows.contracts import TimerSettings, certificate_workflow_id
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class WorkflowNotRunning(Conflict):
+    """The certificate's workflow is finished, or not started yet: it takes no command."""
+
+    code = "invalid_state"
 
 
 class TemporalGateway:
@@ -63,8 +72,14 @@ class TemporalGateway:
             return False
 
     async def command(
-        self, certificate_id: str, update: str, payload: BaseModel, *, update_id: str
-    ) -> CommandResult:
+        self,
+        certificate_id: str,
+        update: str,
+        payload: BaseModel,
+        *,
+        update_id: str,
+        result_type: type[R],
+    ) -> R:
         """Send one person's command to the certificate's workflow and wait for its outcome.
 
         The workflow's validator refuses what the state machine does not allow (mapped to
@@ -73,20 +88,19 @@ class TemporalGateway:
         client = await self.client()
         handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
         try:
-            result: CommandResult = await handle.execute_update(
+            result: R = await handle.execute_update(
                 update,
                 payload,
                 id=update_id,
                 rpc_timeout=self.settings.temporal_rpc_timeout,
-                result_type=CommandResult,
+                result_type=result_type,
             )
         except RPCError as exc:
             # No running workflow: the certificate is finished, or still waiting for its workflow
             # to be started by the request's; no person's command is allowed in either state.
             if exc.status is RPCStatusCode.NOT_FOUND:
-                raise Conflict(
-                    "the certificate does not accept this command in its current state",
-                    code="invalid_state",
+                raise WorkflowNotRunning(
+                    "the certificate does not accept this command in its current state"
                 ) from exc
             raise
         return result
@@ -98,4 +112,7 @@ def timer_settings(settings: Settings) -> TimerSettings:
         review_escalation=timedelta(days=settings.review_escalation_business_days),
         info_reminder=timedelta(days=settings.info_reminder_days),
         info_lapse=timedelta(days=settings.info_lapse_days),
+        acknowledgement_reminder=timedelta(days=settings.acknowledgement_reminder_days),
+        reconciliation_notice=timedelta(days=settings.reconciliation_notice_days),
+        delivery_retry_max_interval=timedelta(seconds=settings.delivery_retry_max_seconds),
     )

@@ -16,21 +16,30 @@ from api.schemas.certificates import (
     CertificateRead,
     DecisionCreate,
     EventRead,
+    VoidCreate,
     WithdrawCreate,
 )
 from api.schemas.common import Page
+from api.schemas.replacement import ReplaceCreate
 from api.schemas.tasks import TaskRead
 from api.security import Principal
 from domain.model import Role, Status
 from persistence.repositories import CertificateRepository, TaskRepository
 from persistence.repositories.pagination import check_limit, decode_cursor, encode_cursor
 from workflows.contracts import (
+    ACKNOWLEDGE,
     ANSWER,
     DECIDE,
+    REPLACE,
+    VOID,
     WITHDRAW,
+    AcknowledgeInput,
     ActorRef,
     AnswerInput,
     DecideInput,
+    ReplaceInput,
+    ReplaceResult,
+    VoidInput,
     WithdrawInput,
 )
 
@@ -138,3 +147,60 @@ async def decide(
     )
     await send_command(session, temporal, user, certificate_id, DECIDE, payload, idempotency_key)
     return await certificate_detail(session, user, certificate_id)
+
+
+@router.post("/{certificate_id}/acknowledge")
+async def acknowledge(
+    certificate_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    payload = AcknowledgeInput(actor=ActorRef.of(user.actor))
+    await send_command(
+        session, temporal, user, certificate_id, ACKNOWLEDGE, payload, idempotency_key
+    )
+    return await certificate_detail(session, user, certificate_id)
+
+
+@router.post("/{certificate_id}/void")
+async def void(
+    certificate_id: str,
+    body: VoidCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    payload = VoidInput(actor=ActorRef.of(user.actor), reason=body.reason)
+    await send_command(session, temporal, user, certificate_id, VOID, payload, idempotency_key)
+    return await certificate_detail(session, user, certificate_id)
+
+
+@router.post("/{certificate_id}/replace", status_code=201)
+async def replace(
+    certificate_id: str,
+    body: ReplaceCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CertificateDetail:
+    """R6: a new certificate that points to this one; the answer is the replacement."""
+    original = await CertificateRepository(session).get_visible(user.actor, certificate_id)
+    payload = ReplaceInput(
+        actor=ActorRef.of(user.actor), changes=body.changes_to(original), reason=body.reason
+    )
+    result = await send_command(
+        session,
+        temporal,
+        user,
+        certificate_id,
+        REPLACE,
+        payload,
+        idempotency_key,
+        result_type=ReplaceResult,
+    )
+    # The workflow created the replacement's row before the update returned.
+    return await certificate_detail(session, user, result.replacement_id)

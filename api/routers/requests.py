@@ -157,7 +157,7 @@ async def read_request(request_id: str, user: CurrentUser, session: SessionDep) 
                 organic_category=OrganicCategory(row.organic_category),
                 quantity_kg=row.quantity_kg,
                 lot_numbers=list(row.lot_numbers),
-                number=row.number,
+                number=row.number if row.issued_at is not None else None,
             )
             for row in rows
         ],

@@ -19,9 +19,11 @@ class CertificateRead(BaseModel):
     line_no: int
     status: Status
     awaiting: Awaiting
+    revision: int
     number: str | None
     # Printed on the document and in its QR code; there is none before issuance.
     verification_code: str | None
+    issued_at: datetime | None
     certifier_id: str
     exporter_id: str
     importer_id: str
@@ -35,6 +37,10 @@ class CertificateRead(BaseModel):
     valid_from: date
     valid_until: date
     flags: list[dict[str, Any]]
+    # When the named importer acknowledged receipt: a flag on `delivered`, not a state.
+    acknowledged_at: datetime | None
+    # R8: requested, reported, confirmed or missing; None where no report is due (yet).
+    reconciliation: str | None
     replaces: str | None
     replaced_by: str | None
     created_at: datetime
@@ -42,14 +48,18 @@ class CertificateRead(BaseModel):
 
     @classmethod
     def fields_of(cls, row: Certificate) -> dict[str, Any]:
+        # R5: no number before issuance, even while issuance is allocating one.
+        issued = row.issued_at is not None
         return {
             "id": row.id,
             "request_id": row.request_id,
             "line_no": row.line_no,
             "status": Status(row.status),
             "awaiting": Awaiting(row.awaiting),
-            "number": row.number,
-            "verification_code": None,
+            "revision": row.revision,
+            "number": row.number if issued else None,
+            "verification_code": row.verification_code if issued else None,
+            "issued_at": row.issued_at,
             "certifier_id": row.certifier_id,
             "exporter_id": row.exporter_id,
             "importer_id": row.importer_id,
@@ -57,13 +67,15 @@ class CertificateRead(BaseModel):
             "product_name": row.product_name,
             "organic_category": OrganicCategory(row.organic_category),
             "quantity_kg": row.quantity_kg,
-            # No customs entry can be recorded yet, so the whole quantity remains.
-            "remaining_kg": row.quantity_kg,
+            # Customs entries draw on it only once issued; until then the whole quantity remains.
+            "remaining_kg": row.quantity_kg if row.remaining_kg is None else row.remaining_kg,
             "lot_numbers": list(row.lot_numbers),
             "coverage": Coverage(row.coverage),
             "valid_from": row.valid_from,
             "valid_until": row.valid_until,
             "flags": list(row.flags),
+            "acknowledged_at": row.acknowledged_at,
+            "reconciliation": row.reconciliation,
             "replaces": row.replaces_id,
             "replaced_by": row.replaced_by_id,
             "created_at": row.created_at,
@@ -124,3 +136,7 @@ class DecisionCreate(BaseModel):
         if decision in ("reject", "request_info") and not comment.strip():
             raise ValueError(f"a comment is required to {decision.replace('_', ' ')}")
         return comment.strip()
+
+
+class VoidCreate(BaseModel):
+    reason: Message

@@ -1,4 +1,5 @@
 from persistence.repositories.certificates import CertificateRepository
+from persistence.repositories.customs import CustomsRepository
 from persistence.repositories.documents import DocumentRepository
 from persistence.repositories.numbers import NumberRepository
 from persistence.repositories.pagination import Page
@@ -10,6 +11,7 @@ from persistence.repositories.users import UserRepository
 
 __all__ = [
     "CertificateRepository",
+    "CustomsRepository",
     "DocumentRepository",
     "NumberRepository",
     "Page",

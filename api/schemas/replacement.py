@@ -1,0 +1,59 @@
+"""`POST /api/certificates/{id}/replace`: the fields a correction changes (R6), and why."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.certificates import Message
+from api.schemas.requests import HtsCode, Reference, Text
+from domain.customs import check_validity
+from domain.errors import Invalid
+from domain.model import Coverage, OrganicCategory
+from persistence.models import Certificate
+from workflows.contracts import CertificateChanges
+
+CHANGEABLE = tuple(CertificateChanges.model_fields)
+
+
+class ReplaceCreate(BaseModel):
+    """Any of the changeable fields at the top level; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_name: Text | None = None
+    hts_code: HtsCode | None = None
+    organic_category: OrganicCategory | None = None
+    quantity_kg: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=3)
+    lot_numbers: list[Reference] | None = Field(default=None, max_length=200)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    reason: Message
+
+    def changes_to(self, original: Certificate) -> CertificateChanges:
+        """What differs from `original`; Invalid (422) when nothing does or the dates break R2."""
+        current: dict[str, Any] = {
+            "product_name": original.product_name,
+            "hts_code": original.hts_code,
+            "organic_category": OrganicCategory(original.organic_category),
+            "quantity_kg": original.quantity_kg,
+            "lot_numbers": list(original.lot_numbers),
+            "valid_from": original.valid_from,
+            "valid_until": original.valid_until,
+        }
+        changed = {
+            name: getattr(self, name)
+            for name in CHANGEABLE
+            if getattr(self, name) is not None and getattr(self, name) != current[name]
+        }
+        if not changed:
+            raise Invalid(
+                f"a replacement must change at least one of {', '.join(CHANGEABLE)}",
+                code="no_change",
+            )
+        merged = {**current, **changed}
+        check_validity(Coverage(original.coverage), merged["valid_from"], merged["valid_until"])
+        return CertificateChanges(**changed)

@@ -1,0 +1,67 @@
+"""What a certificate was used for: customs entries (R7) and reported actual shipments (R8).
+
+Both are read through the caller's scope on the certificate they belong to.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model import Actor
+from persistence.models import ActualShipment, Certificate, CustomsEntry
+from persistence.repositories.scope import certificate_readable_by
+
+
+class CustomsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def entries(self, actor: Actor, certificate_id: str) -> list[CustomsEntry]:
+        """The entry lines recorded against the certificate, in the order customs saw them."""
+        rows = await self.session.scalars(
+            select(CustomsEntry)
+            .join(Certificate, Certificate.id == CustomsEntry.certificate_id)
+            .where(CustomsEntry.certificate_id == certificate_id, certificate_readable_by(actor))
+            .order_by(
+                CustomsEntry.entry_date,
+                CustomsEntry.entry_number,
+                CustomsEntry.line_number,
+                CustomsEntry.id,
+            )
+        )
+        return list(rows.all())
+
+    async def entry(
+        self, actor: Actor, certificate_id: str, entry_number: str, line_number: int
+    ) -> CustomsEntry | None:
+        found: CustomsEntry | None = await self.session.scalar(
+            select(CustomsEntry)
+            .join(Certificate, Certificate.id == CustomsEntry.certificate_id)
+            .where(
+                CustomsEntry.certificate_id == certificate_id,
+                CustomsEntry.entry_number == entry_number,
+                CustomsEntry.line_number == line_number,
+                certificate_readable_by(actor),
+            )
+        )
+        return found
+
+    async def actual_shipments(self, actor: Actor, certificate_id: str) -> list[ActualShipment]:
+        """The shipments of the exporter's latest report; a later report supersedes earlier ones."""
+        latest = (
+            select(func.max(ActualShipment.report_seq))
+            .where(ActualShipment.certificate_id == certificate_id)
+            .scalar_subquery()
+        )
+        rows = await self.session.scalars(
+            select(ActualShipment)
+            .join(Certificate, Certificate.id == ActualShipment.certificate_id)
+            .where(
+                ActualShipment.certificate_id == certificate_id,
+                ActualShipment.report_seq == latest,
+                certificate_readable_by(actor),
+            )
+            .order_by(ActualShipment.shipped_on, ActualShipment.id)
+        )
+        return list(rows.all())
