@@ -193,11 +193,11 @@ class CertificateMachinery:
         self.state.pending_mail.append(self._mail_input(key, template, to, extra))
         self.woken = True
 
-    def _notify(self, template: str, to: Recipient, **extra: str) -> None:
+    def _notify(self, template: str, to: Recipient, *, attach: bool = False, **extra: str) -> None:
         """Queue a mail of the issued life; its key names the recipient, as one change may
         tell the importer and copy the exporter with the same template."""
         key = self._mail_key(template, to)
-        self.state.pending_mail.append(self._mail_input(key, template, to, extra))
+        self.state.pending_mail.append(self._mail_input(key, template, to, extra, attach=attach))
         self.woken = True
 
     def _mail_key(self, template: str, to: Recipient) -> str:

@@ -68,5 +68,5 @@ class IssuanceSteps(CertificateMachinery):
         target = self._check(Command.DELIVER, SYSTEM)
         s.delivered_at = workflow.now()
         change = self._change("delivered", SYSTEM, to=target)
-        self._notify("certificate_issued_copy", "exporter")
+        self._notify("certificate_issued_copy", "exporter", attach=True)
         await self._project(change)

@@ -56,8 +56,9 @@ async def test_approval_issues_a_numbered_certificate_and_delivers_it_with_its_p
     assert attachment.get_filename() == f"{row.number}.pdf"
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(b"%PDF")
-    [copy] = harness.mails_to(EXPORTERS)
-    assert copy.startswith(f"Copy: certificate {row.number} issued")
+    [copy] = [m.message for m in harness.smtp.received if m.rcpt_tos == EXPORTERS]
+    assert str(copy["Subject"]).startswith(f"Copy: certificate {row.number} issued")
+    assert [a.get_content() for a in copy.iter_attachments()] == [attachment.get_content()]
     keys = [m.key for m in await outbox(harness, cert)]
     assert keys[-2:] == [
         f"{certificate_workflow_id(cert)}:{events[-2].seq}:certificate_issued:importer",
