@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,13 @@ import httpx
 
 from tests.e2e.stack import DevStack, login, wait_status
 
+# In force from today: the public verification says `valid` only within the validity dates.
+TODAY = datetime.now(UTC).date()
 REQUEST: dict[str, Any] = {
     "importer_id": "5550000002",
     "coverage": "multiple_shipments",
-    "valid_from": "2026-12-01",
-    "valid_until": "2027-03-31",
+    "valid_from": TODAY.isoformat(),
+    "valid_until": (TODAY + timedelta(days=120)).isoformat(),
     "country_of_origin": "PE",
     "port_of_export": "Callao",
     "port_of_entry": "Los Angeles",
@@ -67,7 +70,7 @@ def _entry(number: str, line: int, kg: int) -> dict[str, Any]:
         "entry_number": number,
         "line_number": line,
         "quantity_kg": kg,
-        "entry_date": "2026-12-14",
+        "entry_date": TODAY.isoformat(),
         "port_of_entry": "Los Angeles",
     }
 
