@@ -17,12 +17,15 @@ write can resend one copy, which receivers drop by Message-ID.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
@@ -42,6 +45,29 @@ from workflows.payloads import MailInput
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+# Well inside the heartbeat timeout the workflows give this activity (workflows._activities).
+HEARTBEAT_EVERY = 2.0
+
+T = TypeVar("T")
+
+
+async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
+    """`work`, telling Temporal every few seconds that this worker is still at it.
+
+    A worker killed mid-send is then noticed at the heartbeat timeout, seconds, instead of at
+    the start-to-close timeout; and a cancelled delivery reaches the activity, which Temporal
+    only tells activities that heartbeat.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+            if activity.in_activity():
+                activity.heartbeat()
+    finally:
+        task.cancel()
 
 
 class MailActivities:
@@ -72,6 +98,9 @@ class MailActivities:
     @activity.defn(name=SEND_MAIL_ACTIVITY)
     async def send_mail(self, mail: MailInput) -> bool:
         """True when a message went out in this call; False when sent before or nobody to tell."""
+        return await heartbeating(self._send(mail))
+
+    async def _send(self, mail: MailInput) -> bool:
         row = await self._outbox_row(mail)
         if row.sent_at is not None or not row.recipients:
             return False

@@ -51,6 +51,8 @@ SMTP_RETRY = RetryPolicy(
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
 SMTP_TIMEOUT = timedelta(minutes=1)
+# The mail activity heartbeats: a worker that dies mid-send is retried elsewhere this soon.
+SMTP_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Rendering a PDF is the slowest thing a worker does; a stuck render is retried elsewhere.
 RENDER_TIMEOUT = timedelta(minutes=2)
 DELIVERY_FIRST_RETRY = timedelta(seconds=2)
@@ -117,6 +119,7 @@ async def send_mail(mail: MailInput) -> bool:
         mail,
         result_type=bool,
         start_to_close_timeout=SMTP_TIMEOUT,
+        heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
         retry_policy=SMTP_RETRY,
     )
     return cast(bool, result)
@@ -130,6 +133,7 @@ def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.Activit
         mail,
         result_type=bool,
         start_to_close_timeout=SMTP_TIMEOUT,
+        heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
         retry_policy=RetryPolicy(
             initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
             backoff_coefficient=2.0,
