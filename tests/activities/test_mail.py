@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosmtplib
 import pytest
@@ -11,6 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.documents import DocumentActivities
 from activities.mail import MailActivities
@@ -202,3 +205,31 @@ async def test_a_certificate_mail_without_a_document_fails_for_good(
 
     assert (caught.value.type, caught.value.non_retryable) == ("DocumentMissing", True)
     assert smtp_server.received == []
+
+
+class _SlowHandler(_RecordingHandler):
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_slow_send_heartbeats_so_a_dead_worker_is_noticed_early(
+    sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("activities.mail.HEARTBEAT_EVERY", 0.05)
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    controller = Controller(_SlowHandler(server), hostname=server.host, port=server.port)
+    controller.start()
+    beats: list[object] = []
+    environment = ActivityEnvironment()
+    environment.on_heartbeat = lambda *details: beats.append(details)
+    try:
+        sent = await environment.run(
+            mailer(sessions, server.host, server.port).send_mail, new_task_mail()
+        )
+    finally:
+        controller.stop()
+
+    assert sent is True
+    assert len(server.received) == 1
+    assert len(beats) >= 3
