@@ -76,6 +76,19 @@ class DevStack:
     def pid(self, name: str) -> int:
         return int((self.data_dir / "run" / f"{name}.pid").read_text())
 
+    def kill_worker(self) -> None:
+        """`kill -9` the worker, then wait until the supervisor's new one polls Temporal."""
+        log = self.data_dir / "logs" / "worker.log"
+        polling = log.read_text().count("worker polling")
+        old = self.pid("worker")
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.pid("worker") != old and log.read_text().count("worker polling") > polling:
+                return
+            time.sleep(0.2)
+        raise AssertionError("no new worker after kill -9")
+
     def mails(self) -> list[Message]:
         folder = self.data_dir / "mail"
         return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
