@@ -7,7 +7,7 @@ so an outage shows up to operators as a failing activity rather than as a failed
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -58,59 +58,42 @@ RENDER_TIMEOUT = timedelta(minutes=2)
 DELIVERY_FIRST_RETRY = timedelta(seconds=2)
 
 
-async def record_request(request: ImportRequestInput) -> bool:
-    result = await workflow.execute_activity(
-        RECORD_REQUEST_ACTIVITY,
-        request,
-        result_type=bool,
-        start_to_close_timeout=DATABASE_TIMEOUT,
+async def _in_database(
+    name: str, arg: Any, result_type: Any, timeout: timedelta = DATABASE_TIMEOUT
+) -> Any:
+    """An activity that reads or writes the database: bounded, retried while it is busy."""
+    return await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timeout,
         retry_policy=DATABASE_RETRY,
     )
-    return cast(bool, result)
+
+
+async def record_request(request: ImportRequestInput) -> bool:
+    return cast(bool, await _in_database(RECORD_REQUEST_ACTIVITY, request, bool))
 
 
 async def screen_parties(parties: ScreenPartiesInput) -> list[FindingRecord]:
-    result = await workflow.execute_activity(
-        SCREEN_PARTIES_ACTIVITY,
-        parties,
-        result_type=list[FindingRecord],
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
+    return cast(
+        "list[FindingRecord]",
+        await _in_database(SCREEN_PARTIES_ACTIVITY, parties, list[FindingRecord]),
     )
-    return cast("list[FindingRecord]", result)
 
 
 async def screen_line(line: ScreenLineInput) -> list[FindingRecord]:
-    result = await workflow.execute_activity(
-        SCREEN_LINE_ACTIVITY,
-        line,
-        result_type=list[FindingRecord],
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
+    return cast(
+        "list[FindingRecord]", await _in_database(SCREEN_LINE_ACTIVITY, line, list[FindingRecord])
     )
-    return cast("list[FindingRecord]", result)
 
 
 async def project_transition(change: ProjectionInput) -> bool:
-    result = await workflow.execute_activity(
-        PROJECT_TRANSITION_ACTIVITY,
-        change,
-        result_type=bool,
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
-    )
-    return cast(bool, result)
+    return cast(bool, await _in_database(PROJECT_TRANSITION_ACTIVITY, change, bool))
 
 
 async def project_transitions(changes: list[ProjectionInput]) -> int:
-    result = await workflow.execute_activity(
-        PROJECT_TRANSITIONS_ACTIVITY,
-        changes,
-        result_type=int,
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
-    )
-    return cast(int, result)
+    return cast(int, await _in_database(PROJECT_TRANSITIONS_ACTIVITY, changes, int))
 
 
 async def send_mail(mail: MailInput) -> bool:
@@ -143,33 +126,20 @@ def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.Activit
 
 
 async def allocate_number(certificate: AllocateNumberInput) -> AllocatedNumber:
-    result = await workflow.execute_activity(
-        ALLOCATE_NUMBER_ACTIVITY,
-        certificate,
-        result_type=AllocatedNumber,
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
+    return cast(
+        AllocatedNumber, await _in_database(ALLOCATE_NUMBER_ACTIVITY, certificate, AllocatedNumber)
     )
-    return cast(AllocatedNumber, result)
 
 
 async def render_document(document: RenderDocumentInput) -> RenderedDocument:
-    result = await workflow.execute_activity(
-        RENDER_DOCUMENT_ACTIVITY,
-        document,
-        result_type=RenderedDocument,
-        start_to_close_timeout=RENDER_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
+    return cast(
+        RenderedDocument,
+        await _in_database(RENDER_DOCUMENT_ACTIVITY, document, RenderedDocument, RENDER_TIMEOUT),
     )
-    return cast(RenderedDocument, result)
 
 
 async def create_replacement(replacement: CreateReplacementInput) -> ReplacementRecord:
-    result = await workflow.execute_activity(
-        CREATE_REPLACEMENT_ACTIVITY,
-        replacement,
-        result_type=ReplacementRecord,
-        start_to_close_timeout=DATABASE_TIMEOUT,
-        retry_policy=DATABASE_RETRY,
+    return cast(
+        ReplacementRecord,
+        await _in_database(CREATE_REPLACEMENT_ACTIVITY, replacement, ReplacementRecord),
     )
-    return cast(ReplacementRecord, result)

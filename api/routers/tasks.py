@@ -1,4 +1,4 @@
-"""The certifier's queue of review tasks: list, claim, release."""
+"""The certifier's queue of review and reconciliation tasks: list, claim, release."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
 from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
 from api.schemas.common import Page
 from api.schemas.tasks import TaskRead
+from api.security import Principal
+from api.temporal import TemporalGateway
 from domain.model import TaskKind, TaskState
 from persistence.repositories import TaskRepository
 from workflows.contracts import CLAIM, RELEASE, ActorRef, ClaimInput, ReleaseInput
@@ -44,6 +47,25 @@ async def list_tasks(
     return Page(items=[TaskRead.of(t, now=now) for t in page.items], next_cursor=page.next_cursor)
 
 
+async def _task_command(
+    task_id: str,
+    update: str,
+    payload_type: type[ClaimInput] | type[ReleaseInput],
+    user: Principal,
+    session: AsyncSession,
+    temporal: TemporalGateway,
+    idempotency_key: str | None,
+) -> TaskRead:
+    """Claim and release: the task's workflow decides, then the projected task is answered."""
+    tasks = TaskRepository(session)
+    task = await tasks.get_visible(user.actor, task_id)
+    payload = payload_type(actor=ActorRef.of(user.actor), task_id=task.id)
+    await send_command(
+        session, temporal, user, task.certificate_id, update, payload, idempotency_key
+    )
+    return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))
+
+
 @router.post("/{task_id}/claim")
 async def claim_task(
     task_id: str,
@@ -52,13 +74,7 @@ async def claim_task(
     temporal: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> TaskRead:
-    tasks = TaskRepository(session)
-    task = await tasks.get_visible(user.actor, task_id)
-    payload = ClaimInput(actor=ActorRef.of(user.actor), task_id=task.id)
-    await send_command(
-        session, temporal, user, task.certificate_id, CLAIM, payload, idempotency_key
-    )
-    return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))
+    return await _task_command(task_id, CLAIM, ClaimInput, user, session, temporal, idempotency_key)
 
 
 @router.post("/{task_id}/release")
@@ -69,10 +85,6 @@ async def release_task(
     temporal: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> TaskRead:
-    tasks = TaskRepository(session)
-    task = await tasks.get_visible(user.actor, task_id)
-    payload = ReleaseInput(actor=ActorRef.of(user.actor), task_id=task.id)
-    await send_command(
-        session, temporal, user, task.certificate_id, RELEASE, payload, idempotency_key
+    return await _task_command(
+        task_id, RELEASE, ReleaseInput, user, session, temporal, idempotency_key
     )
-    return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))
