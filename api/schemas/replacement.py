@@ -12,6 +12,7 @@ from api.schemas.certificates import Message
 from api.schemas.requests import HtsCode, Reference, Text
 from domain.customs import check_validity
 from domain.errors import Invalid
+from domain.hts import HtsMatch, reference_catalogue
 from domain.model import Coverage, OrganicCategory
 from persistence.models import Certificate
 from workflows.contracts import CertificateChanges
@@ -54,6 +55,10 @@ class ReplaceCreate(BaseModel):
                 f"a replacement must change at least one of {', '.join(CHANGEABLE)}",
                 code="no_change",
             )
+        code = changed.get("hts_code")
+        if code is not None and reference_catalogue().match(code) is HtsMatch.UNKNOWN:
+            # A replacement is not screened again, so the reference check (R4) happens here.
+            raise Invalid(f"hts_code: {code} is not in the HTS reference", code="hts_unknown")
         merged = {**current, **changed}
         check_validity(Coverage(original.coverage), merged["valid_from"], merged["valid_until"])
         return CertificateChanges(**changed)

@@ -43,6 +43,7 @@ async def reviewed_id(live_api: httpx.AsyncClient, auth: Auth) -> str:
         ),
         pytest.param({**REASON, "hts_code": "08044000"}, "invalid", id="hts-code-of-8-digits"),
         pytest.param({**REASON, "hts_code": "080440002X"}, "invalid", id="hts-code-not-digits"),
+        pytest.param({**REASON, "hts_code": "9999999999"}, "hts_unknown", id="hts-code-unknown"),
         pytest.param({**REASON, "quantity_kg": 0}, "invalid", id="quantity-zero"),
         pytest.param({**REASON, "quantity_kg": -5}, "invalid", id="quantity-negative"),
         pytest.param({**REASON, "valid_until": "2026-11-30"}, "invalid_validity", id="ends-early"),
