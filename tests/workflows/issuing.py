@@ -7,7 +7,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -98,31 +98,25 @@ async def record(
     return result
 
 
-async def customs_entries(harness: Harness, certificate_id: str) -> list[CustomsEntry]:
+Row = TypeVar("Row", CustomsEntry, ActualShipment, OutboxMessage)
+
+
+async def _rows_of(harness: Harness, model: type[Row], certificate_id: str) -> list[Row]:
+    """A certificate's rows of one table, in the order they were written."""
     async with harness.sessions() as session:
         rows = await session.scalars(
-            select(CustomsEntry)
-            .where(CustomsEntry.certificate_id == certificate_id)
-            .order_by(CustomsEntry.id)
+            select(model).where(model.certificate_id == certificate_id).order_by(model.id)
         )
         return list(rows.all())
+
+
+async def customs_entries(harness: Harness, certificate_id: str) -> list[CustomsEntry]:
+    return await _rows_of(harness, CustomsEntry, certificate_id)
 
 
 async def actual_shipments(harness: Harness, certificate_id: str) -> list[ActualShipment]:
-    async with harness.sessions() as session:
-        rows = await session.scalars(
-            select(ActualShipment)
-            .where(ActualShipment.certificate_id == certificate_id)
-            .order_by(ActualShipment.id)
-        )
-        return list(rows.all())
+    return await _rows_of(harness, ActualShipment, certificate_id)
 
 
 async def outbox(harness: Harness, certificate_id: str) -> list[OutboxMessage]:
-    async with harness.sessions() as session:
-        rows = await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.certificate_id == certificate_id)
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows.all())
+    return await _rows_of(harness, OutboxMessage, certificate_id)
