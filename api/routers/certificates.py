@@ -25,7 +25,6 @@ from api.schemas.tasks import TaskRead
 from api.security import Principal
 from domain.model import Role, Status
 from persistence.repositories import CertificateRepository, TaskRepository
-from persistence.repositories.pagination import check_limit, decode_cursor, encode_cursor
 from workflows.contracts import (
     ACKNOWLEDGE,
     ANSWER,
@@ -90,19 +89,11 @@ async def list_events(
     limit: int = 100,
     cursor: str | None = None,
 ) -> Page[EventRead]:
-    """The audit timeline, oldest first. One certificate has tens of events, not thousands."""
-    check_limit(limit)
-    events = await CertificateRepository(session).events(user.actor, certificate_id)
-    start = 0
-    if cursor is not None:
-        (last_id,) = decode_cursor(cursor, 1)
-        start = next((i + 1 for i, e in enumerate(events) if str(e.id) == last_id), len(events))
-    chunk = events[start : start + limit]
-    more = start + limit < len(events)
-    return Page(
-        items=[EventRead.of(e) for e in chunk],
-        next_cursor=encode_cursor(chunk[-1].id) if more and chunk else None,
+    """The audit timeline, oldest first."""
+    page = await CertificateRepository(session).events(
+        user.actor, certificate_id, limit=limit, cursor=cursor
     )
+    return Page(items=[EventRead.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/{certificate_id}/answer")

@@ -16,8 +16,9 @@ from persistence.repositories.pagination import (
     Page,
     check_limit,
     decode_cursor,
+    decode_id,
     decode_time,
-    encode_cursor,
+    keyset_page,
 )
 from persistence.repositories.scope import certificate_readable_by
 
@@ -88,11 +89,7 @@ class CertificateRepository:
             )
         query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
         rows = list((await self.session.scalars(query.limit(limit + 1))).all())
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id)
-        return Page(rows, next_cursor)
+        return keyset_page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
 
     async def for_request(self, request_id: str) -> list[Certificate]:
         rows = await self.session.scalars(
@@ -102,14 +99,25 @@ class CertificateRepository:
         )
         return list(rows.all())
 
-    async def events(self, actor: Actor, certificate_id: str) -> list[AuditEvent]:
+    async def events(
+        self, actor: Actor, certificate_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[AuditEvent]:
+        """The audit timeline, oldest first, one page at a time.
+
+        A time-frame certificate used by thousands of customs entries has thousands of events:
+        the page is cut by the query (keyset and LIMIT), never by loading the whole timeline.
+        """
+        check_limit(limit)
         await self.get_visible(actor, certificate_id)
-        rows = await self.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.certificate_id == certificate_id)
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-        return list(rows.all())
+        query = select(AuditEvent).where(AuditEvent.certificate_id == certificate_id)
+        if cursor is not None:
+            at, last_id = decode_cursor(cursor, 2)
+            query = query.where(
+                tuple_(AuditEvent.at, AuditEvent.id) > tuple_(decode_time(at), decode_id(last_id))
+            )
+        query = query.order_by(AuditEvent.at, AuditEvent.id).limit(limit + 1)
+        rows = list((await self.session.scalars(query)).all())
+        return keyset_page(rows, limit, lambda e: (e.at.isoformat(), e.id))
 
     async def used_kg_in_year(
         self, *, exporter_id: str, hts_code: str, year: int, excluding: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -46,6 +47,25 @@ def decode_time(value: str) -> datetime:
     if moment.tzinfo is None:
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
     return moment
+
+
+def decode_id(value: str) -> int:
+    """A cursor's integer row id."""
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
+
+
+def keyset_page(rows: Sequence[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> Page[T]:
+    """The page of `rows`, fetched with LIMIT limit + 1: the extra row says another page follows.
+
+    `key` gives the sort key of a row, which the next page's cursor carries.
+    """
+    if len(rows) <= limit:
+        return Page(list(rows), None)
+    items = list(rows[:limit])
+    return Page(items, encode_cursor(*key(items[-1])))
 
 
 def check_limit(limit: int) -> int:

@@ -15,7 +15,7 @@ from persistence.repositories.pagination import (
     check_limit,
     decode_cursor,
     decode_time,
-    encode_cursor,
+    keyset_page,
 )
 
 
@@ -72,11 +72,7 @@ class TaskRepository:
             query = query.where(tuple_(Task.due_at, Task.id) > tuple_(due_at, last_id))
         query = query.order_by(Task.due_at, Task.id).limit(limit + 1)
         rows = list((await self.session.scalars(query)).all())
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1].due_at.isoformat(), rows[-1].id)
-        return Page(rows, next_cursor)
+        return keyset_page(rows, limit, lambda t: (t.due_at.isoformat(), t.id))
 
     async def for_certificate(self, certificate_id: str) -> list[Task]:
         rows = await self.session.scalars(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.model import Awaiting, Coverage, OrganicCategory, Role, Status, TaskKind, TaskState
 from persistence.db import transaction
+from persistence.models import AuditEvent
 from persistence.repositories import ProjectionRepository, RequestRepository
 from persistence.seed import demo_user_id
 from workflows.contracts import ActorRef, ImportRequestInput, RequestLine, Shipment
@@ -118,3 +119,28 @@ def review_task(
 async def project(sessions: async_sessionmaker[AsyncSession], change: ProjectionInput) -> bool:
     async with transaction(sessions) as session:
         return await ProjectionRepository(session).apply(change)
+
+
+async def timeline(
+    sessions: async_sessionmaker[AsyncSession], certificate_id: str, count: int
+) -> None:
+    """`count` audit events of one certificate, as a long customs life leaves them behind.
+
+    Entries projected together share their time, so every group of three has one `at`.
+    """
+    async with transaction(sessions) as session:
+        session.add_all(
+            AuditEvent(
+                workflow_id=f"certificate-{certificate_id}",
+                seq=seq,
+                certificate_id=certificate_id,
+                at=T0 + timedelta(seconds=seq // 3),
+                actor_id=demo_user_id("importer@demo.test"),
+                actor_role=Role.IMPORTER,
+                action="entry_recorded",
+                from_status=Status.DELIVERED,
+                to_status=Status.DELIVERED,
+                detail={"entry_number": f"ENT-{seq}"},
+            )
+            for seq in range(1, count + 1)
+        )
