@@ -7,18 +7,27 @@ next one tries to connect again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
 from domain.errors import Conflict, Unavailable
-from workflows.contracts import TimerSettings, certificate_workflow_id
+from workflows.contracts import (
+    IMPORT_REQUEST_WORKFLOW,
+    ImportRequestInput,
+    TimerSettings,
+    certificate_workflow_id,
+    request_workflow_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +79,22 @@ class TemporalGateway:
             return await client.service_client.check_health(timeout=timeout)
         except (Unavailable, RPCError, TimeoutError):
             return False
+
+    async def start_request(self, request: ImportRequestInput) -> None:
+        """Start the request's workflow, once: a retried POST finds it started or finished."""
+        client = await self.client()
+        # After the request workflow finished, the reuse policy refuses a second run, so a
+        # retry never fans out again; the caller then answers the rows of the first.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await client.start_workflow(
+                IMPORT_REQUEST_WORKFLOW,
+                request,
+                id=request_workflow_id(request.request_id),
+                task_queue=self.settings.temporal_task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=self.settings.temporal_rpc_timeout,
+            )
 
     async def command(
         self,

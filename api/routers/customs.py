@@ -4,34 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.commands import send_command
 from api.deps import CurrentUser, SessionDep, TemporalDep
-from api.schemas.customs import CustomsRead, EntryCreate, EntryRead, EntryRecorded
-from api.security import Principal
-from api.temporal import WorkflowNotRunning
-from domain.errors import Conflict, Forbidden
-from domain.lifecycle import Parties, Party, may_act
-from domain.model import Status
-from persistence.models import Certificate
-from persistence.repositories import CertificateRepository, CustomsRepository
-from workflows.contracts import RECORD_ENTRY, ActorRef, EntryResult, RecordEntryInput
+from api.entries import customs_data, record_entry
+from api.schemas.customs import CustomsRead, EntryCreate, EntryRecorded
 
 router = APIRouter(prefix="/api/certificates", tags=["customs"])
 
 
-def entry_update_id(certificate_id: str, entry: EntryCreate) -> str:
-    """The same entry line is the same update, whoever sends it and however often."""
-    return f"{RECORD_ENTRY}-{certificate_id}-{entry.entry_number}-{entry.line_number}"
-
-
-def is_named_importer(user: Principal, row: Certificate) -> bool:
-    return may_act(
-        user.actor, Party.IMPORTER, Parties(row.certifier_id, row.exporter_id, row.importer_id)
-    )
-
-
 @router.post("/{certificate_id}/entries", status_code=201)
-async def record_entry(
+async def create_entry(
     certificate_id: str,
     body: EntryCreate,
     user: CurrentUser,
@@ -40,62 +21,12 @@ async def record_entry(
     response: Response,
 ) -> EntryRecorded:
     """201 for a new entry line; 200 when this (entry number, line) was recorded before."""
-    row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
-    # Decided here as well as by the workflow: the update id names the entry line, not who
-    # sends it, so Temporal would answer anyone's repeat with the importer's outcome.
-    if not is_named_importer(user, row):
-        raise Forbidden("only the importer named on the certificate records entries")
-    customs = CustomsRepository(session)
-    known = await customs.entry(user.actor, certificate_id, body.entry_number, body.line_number)
-    payload = RecordEntryInput(actor=ActorRef.of(user.actor), entry=body.to_line())
-    try:
-        result = await send_command(
-            session,
-            temporal,
-            user,
-            certificate_id,
-            RECORD_ENTRY,
-            payload,
-            None,
-            update_id=entry_update_id(certificate_id, body),
-            result_type=EntryResult,
-        )
-    except WorkflowNotRunning:
-        # A used, expired, voided or replaced certificate's workflow has finished, and the
-        # database answers for it: a repeat of an entry it recorded is still a repeat.
-        await session.refresh(row)
-        if known is None:
-            raise Conflict(
-                f"a {row.status} certificate cannot be used for an entry", code="not_usable"
-            ) from None
-        result = EntryResult(
-            certificate_id=row.id,
-            status=Status(row.status),
-            remaining_kg=row.quantity_kg if row.remaining_kg is None else row.remaining_kg,
-            repeat=True,
-        )
-    # A retried POST gets the first outcome back from Temporal (repeat=False), but the entry
-    # was already in the database when it arrived: it is a repeat all the same.
-    repeat = result.repeat or known is not None
-    if repeat:
+    recorded = await record_entry(session, temporal, user, certificate_id, body)
+    if recorded.repeat:
         response.status_code = 200
-    recorded = await customs.entry(user.actor, certificate_id, body.entry_number, body.line_number)
-    return EntryRecorded(
-        certificate_id=result.certificate_id,
-        status=result.status,
-        remaining_kg=result.remaining_kg,
-        repeat=repeat,
-        entry=EntryRead.of(recorded) if recorded is not None else None,
-    )
+    return recorded
 
 
 @router.get("/{certificate_id}/customs")
 async def read_customs(certificate_id: str, user: CurrentUser, session: SessionDep) -> CustomsRead:
-    """For the named importer only: the exporter and the certifier file nothing with customs."""
-    row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
-    if not is_named_importer(user, row):
-        raise Forbidden("only the importer named on the certificate files it", code="not_importer")
-    if row.number is None or row.issued_at is None:
-        raise Conflict("the certificate has not been issued", code="not_issued")
-    entries = await CustomsRepository(session).entries(user.actor, row.id)
-    return CustomsRead.of(row, entries)
+    return await customs_data(session, user, certificate_id)
