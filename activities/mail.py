@@ -45,6 +45,8 @@ from workflows.payloads import MailInput
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+# Far below the 998 characters a header line may have (RFC 5322 2.1.1).
+MAX_SUBJECT = 250
 # Well inside the heartbeat timeout the workflows give this activity (workflows._activities).
 HEARTBEAT_EVERY = 2.0
 
@@ -68,6 +70,13 @@ async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
                 activity.heartbeat()
     finally:
         task.cancel()
+
+
+def one_line(text: str) -> str:
+    """A header value from stored text: any run of white space or control characters becomes
+    one space, so no value can break a header or start a new one."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(printable.split())[:MAX_SUBJECT]
 
 
 class MailActivities:
@@ -107,20 +116,16 @@ class MailActivities:
         message = self._message(row)
         if mail.attach_document:
             await self._attach_document(message, mail)
-        try:
-            # Flattened here: aiosmtplib would flatten with its own policy, which folds.
-            await aiosmtplib.send(
-                message.as_bytes(policy=MAIL_POLICY),
-                sender=parseaddr(self.mail_from)[1],
-                recipients=row.recipients,
-                hostname=self.smtp_host,
-                port=self.smtp_port,
-                timeout=self.smtp_timeout,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise ApplicationError(
-                f"every recipient of {mail.key} was refused", type="MailRefused", non_retryable=True
-            ) from exc
+        # Flattened here: aiosmtplib would flatten with its own policy, which folds. A refusal
+        # is retried or not by its reply code (activities.failures), never by its text.
+        await aiosmtplib.send(
+            message.as_bytes(policy=MAIL_POLICY),
+            sender=parseaddr(self.mail_from)[1],
+            recipients=row.recipients,
+            hostname=self.smtp_host,
+            port=self.smtp_port,
+            timeout=self.smtp_timeout,
+        )
         async with transaction(self.sessions) as session:
             sent = await session.get(OutboxMessage, row.id)
             assert sent is not None
@@ -198,7 +203,7 @@ class MailActivities:
                 type="MailTemplateInvalid",
                 non_retryable=True,
             )
-        return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+        return one_line(first.removeprefix("Subject:")), body.lstrip("\n")
 
     def _message_id(self, key: str) -> str:
         domain = parseaddr(self.mail_from)[1].rpartition("@")[2] or "nopic.local"

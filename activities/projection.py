@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from persistence.db import transaction
 from persistence.repositories import ProjectionRepository, RequestRepository
@@ -14,6 +19,15 @@ from workflows.contracts import (
     ImportRequestInput,
 )
 from workflows.payloads import ProjectionInput
+
+
+@asynccontextmanager
+async def _not_ready_is_retried() -> AsyncIterator[None]:
+    """A row written by another process that is not there yet: retried, never a failure."""
+    try:
+        yield
+    except (IntegrityError, LookupError) as exc:
+        raise ApplicationError(str(exc), type="ProjectionNotReady") from exc
 
 
 class ProjectionActivities:
@@ -33,12 +47,12 @@ class ProjectionActivities:
         A certificate row that does not exist yet fails the write on its foreign key, and
         Temporal retries it: the request's recording may still be on its way.
         """
-        async with transaction(self.sessions) as session:
+        async with _not_ready_is_retried(), transaction(self.sessions) as session:
             return await ProjectionRepository(session).apply(change)
 
     @activity.defn(name=PROJECT_TRANSITIONS_ACTIVITY)
     async def project_transitions(self, changes: list[ProjectionInput]) -> int:
         """Several transitions in one transaction, in order; how many were new."""
-        async with transaction(self.sessions) as session:
+        async with _not_ready_is_retried(), transaction(self.sessions) as session:
             projection = ProjectionRepository(session)
             return sum([await projection.apply(change) for change in changes])

@@ -11,7 +11,7 @@ from domain.errors import NotFound
 from domain.model import Coverage
 from persistence.db import transaction
 from persistence.repositories.replacements import ReplacementRepository
-from workflows.contracts import CREATE_REPLACEMENT_ACTIVITY
+from workflows.contracts import CREATE_REPLACEMENT_ACTIVITY, DISCARD_REPLACEMENT_ACTIVITY
 from workflows.payloads import CreateReplacementInput, ReplacementRecord
 
 
@@ -39,4 +39,12 @@ class ReplacementActivities:
                 coverage=Coverage(row.coverage),
                 valid_from=row.valid_from,
                 valid_until=row.valid_until,
+            )
+
+    @activity.defn(name=DISCARD_REPLACEMENT_ACTIVITY)
+    async def discard_replacement(self, replacement: CreateReplacementInput) -> bool:
+        """True when this call removed the row; False when there was none (a retry)."""
+        async with transaction(self.sessions) as session:
+            return await ReplacementRepository(session).discard(
+                original_id=replacement.original_id, replacement_id=replacement.replacement_id
             )

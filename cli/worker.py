@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.documents import DocumentActivities
+from activities.failures import FailureClassifier
 from activities.mail import MailActivities
 from activities.projection import ProjectionActivities
 from activities.replacement import ReplacementActivities
@@ -72,7 +73,9 @@ def build_worker(
             documents.allocate_number,
             documents.render_document,
             replacement.create_replacement,
+            replacement.discard_replacement,
         ],
+        interceptors=[FailureClassifier()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )

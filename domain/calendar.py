@@ -11,8 +11,22 @@ def _is_business_day(moment: datetime) -> bool:
     return moment.weekday() < 5
 
 
+def later(moment: datetime, amount: timedelta) -> datetime:
+    """`moment + amount`, held at the ends of the calendar instead of overflowing: a date that
+    the API accepts must never make a timer fail the workflow task that computes it."""
+    try:
+        return moment + amount
+    except OverflowError:
+        edge = datetime.max if amount > timedelta(0) else datetime.min
+        return edge.replace(tzinfo=moment.tzinfo)
+
+
+def earlier(moment: datetime, amount: timedelta) -> datetime:
+    return later(moment, -amount)
+
+
 def _next_midnight(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0) + DAY
+    return later(moment.replace(hour=0, minute=0, second=0, microsecond=0), DAY)
 
 
 def add_business_time(start: datetime, amount: timedelta) -> datetime:
@@ -20,9 +34,14 @@ def add_business_time(start: datetime, amount: timedelta) -> datetime:
     moment, left = start, amount
     while left > timedelta(0):
         if not _is_business_day(moment):
-            moment = _next_midnight(moment)
+            following = _next_midnight(moment)
+            if following == moment:
+                return moment
+            moment = following
             continue
         step = min(left, _next_midnight(moment) - moment)
+        if step <= timedelta(0):
+            return moment  # the end of the calendar: no business time is left after it
         moment += step
         left -= step
     return moment

@@ -7,9 +7,13 @@ class DomainError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, detail: str, *, code: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None) -> None:
+        # The detail names the field it is about, as every 422 does: "valid_until: must be ...";
+        # `message` is the same without the name, for a caller that names the field its own way.
+        self.field = field
+        self.message = detail
+        self.detail = f"{field}: {detail}" if field else detail
+        super().__init__(self.detail)
         if code is not None:
             self.code = code
 

@@ -78,6 +78,15 @@ class Awaiting(StrEnum):
     NONE = "none"
 
 
+class Reconciliation(StrEnum):
+    """R8: where the exporter's report of actual net weights stands."""
+
+    REQUESTED = "requested"
+    REPORTED = "reported"
+    CONFIRMED = "confirmed"
+    MISSING = "missing"
+
+
 class OrganisationKind(StrEnum):
     CERTIFIER = "certifier"
     OPERATION = "operation"

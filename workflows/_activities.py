@@ -1,7 +1,10 @@
 """How the workflows call their activities: by name, each with its timeout and retry policy.
 
-Transient failures (database busy, SMTP down) are retried without limit at a capped interval,
-so an outage shows up to operators as a failing activity rather than as a failed certificate.
+Transient failures (database busy, SMTP down) are retried without limit, the wait between two
+attempts doubling from the first interval up to a cap: the database 0.5 s to 1 min, mail 5 s to
+10 min, the importer's delivery 2 s to `TimerSettings.delivery_retry_max_interval` (5 min). An
+outage shows up to operators as a failing activity rather than as a failed certificate. Every
+other failure is non-retryable (activities.failures) and reaches the workflow at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         ALLOCATE_NUMBER_ACTIVITY,
         CREATE_REPLACEMENT_ACTIVITY,
+        DISCARD_REPLACEMENT_ACTIVITY,
         PROJECT_TRANSITION_ACTIVITY,
         PROJECT_TRANSITIONS_ACTIVITY,
         RECORD_REQUEST_ACTIVITY,
@@ -56,6 +60,13 @@ SMTP_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Rendering a PDF is the slowest thing a worker does; a stuck render is retried elsewhere.
 RENDER_TIMEOUT = timedelta(minutes=2)
 DELIVERY_FIRST_RETRY = timedelta(seconds=2)
+# Within the API's wait for an update (NOPIC_TEMPORAL_RPC_TIMEOUT_SECONDS, 10 s by default).
+CORRECTION_TIMEOUT = timedelta(seconds=8)
+CORRECTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=2),
+)
 
 
 async def _in_database(
@@ -96,28 +107,30 @@ async def project_transitions(changes: list[ProjectionInput]) -> int:
     return cast(int, await _in_database(PROJECT_TRANSITIONS_ACTIVITY, changes, int))
 
 
-async def send_mail(mail: MailInput) -> bool:
-    result = await workflow.execute_activity(
-        SEND_MAIL_ACTIVITY,
-        mail,
-        result_type=bool,
-        start_to_close_timeout=SMTP_TIMEOUT,
-        heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
-        retry_policy=SMTP_RETRY,
-    )
-    return cast(bool, result)
-
-
-def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.ActivityHandle[bool]:
-    """The importer's mail with the document: retried while SMTP is down, with no attempt limit
-    and backoff up to `max_interval`, so delivery happens soon after the server is back."""
+def start_mail(
+    mail: MailInput, retry_policy: RetryPolicy = SMTP_RETRY
+) -> workflow.ActivityHandle[bool]:
+    """A mail sent beside the workflow's main loop, which learns the outcome when it is done."""
     return workflow.start_activity(
         SEND_MAIL_ACTIVITY,
         mail,
         result_type=bool,
         start_to_close_timeout=SMTP_TIMEOUT,
         heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
-        retry_policy=RetryPolicy(
+        retry_policy=retry_policy,
+    )
+
+
+async def send_mail(mail: MailInput) -> bool:
+    return await start_mail(mail)
+
+
+def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.ActivityHandle[bool]:
+    """The importer's mail with the document: retried while SMTP is down, with no attempt limit
+    and backoff up to `max_interval`, so delivery happens soon after the server is back."""
+    return start_mail(
+        mail,
+        RetryPolicy(
             initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
             backoff_coefficient=2.0,
             maximum_interval=max_interval,
@@ -139,7 +152,18 @@ async def render_document(document: RenderDocumentInput) -> RenderedDocument:
 
 
 async def create_replacement(replacement: CreateReplacementInput) -> ReplacementRecord:
-    return cast(
-        ReplacementRecord,
-        await _in_database(CREATE_REPLACEMENT_ACTIVITY, replacement, ReplacementRecord),
+    """Bounded, unlike the other database steps: the certifier waits for the answer, and a
+    replacement that cannot be made in that time is refused with nothing changed."""
+    result = await workflow.execute_activity(
+        CREATE_REPLACEMENT_ACTIVITY,
+        replacement,
+        result_type=ReplacementRecord,
+        start_to_close_timeout=DATABASE_TIMEOUT,
+        schedule_to_close_timeout=CORRECTION_TIMEOUT,
+        retry_policy=CORRECTION_RETRY,
     )
+    return cast(ReplacementRecord, result)
+
+
+async def discard_replacement(replacement: CreateReplacementInput) -> bool:
+    return cast(bool, await _in_database(DISCARD_REPLACEMENT_ACTIVITY, replacement, bool))

@@ -13,12 +13,21 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.calendar import later
     from domain.errors import Conflict, DomainError, Forbidden
-    from domain.lifecycle import Command, Parties, Party, Situation, may_act, transition
+    from domain.lifecycle import (
+        Command,
+        Parties,
+        Party,
+        Situation,
+        awaiting_for,
+        may_act,
+        transition,
+    )
     from domain.model import Role, Status, TaskState
     from workflows import _activities as act
-    from workflows._certificate_rules import awaiting_for, when
-    from workflows.contracts import SA_AWAITING, SA_STATUS, ActorRef, CommandResult
+    from workflows._certificate_rules import when
+    from workflows.contracts import SA_AWAITING, SA_STATUS, ActorRef, CommandResult, FindingRecord
 from workflows.payloads import (
     ActualsWrite,
     CertificateInput,
@@ -53,6 +62,13 @@ class CertificateMachinery:
     # Changes waiting for `_project_grouped`'s next transaction, and the task that writes them.
     unprojected: list[tuple[list[ProjectionInput], asyncio.Future[None]]]
     projector: asyncio.Task[None] | None
+    # Mail goes out beside the main loop, never in its way (workflows._mailing); histories
+    # recorded before that replay the old way, one mail after the other.
+    background: bool
+    sending: dict[str, workflow.ActivityHandle[bool]]
+    delivering: workflow.ActivityHandle[bool] | None
+    # A replacement is being created: corrections and timers wait until it is done or undone.
+    replacing: bool
 
     def _setup(self, input: CertificateInput) -> None:
         self.input = input
@@ -66,6 +82,8 @@ class CertificateMachinery:
         self.unprojected, self.projector = [], None
         self.woken = False
         self.search_attributes = None
+        self.background, self.sending, self.delivering = False, {}, None
+        self.replacing = False
 
     @property
     def _parties(self) -> Parties:
@@ -88,6 +106,11 @@ class CertificateMachinery:
         except DomainError as err:
             raise refusal(err) from None
         return target
+
+    def _flag(self, rule: str, code: str, message: str) -> None:
+        """Raise a flag for the certifier (and the exporter), in place of one of the same code."""
+        flag = FindingRecord(rule=rule, code=code, message=message, hard=False)
+        self.state.flags = [*(f for f in self.state.flags if f.code != code), flag]
 
     def _check_party(self, party: Party, actor: ActorRef, what: str) -> None:
         """Only who may give a command, whatever the state (a repeated entry, say)."""
@@ -235,7 +258,7 @@ class CertificateMachinery:
             "comment": self.state.info_question,
             "requested_at": when(self.state.info_requested_at),
             "lapse_at": when(
-                self.state.info_requested_at + self.input.timers.info_lapse
+                later(self.state.info_requested_at, self.input.timers.info_lapse)
                 if self.state.info_requested_at
                 else None
             ),

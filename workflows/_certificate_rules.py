@@ -13,22 +13,11 @@ from enum import StrEnum
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import add_business_time, business_time_between
+    from domain.calendar import add_business_time, business_time_between, later
     from domain.customs import expires_at, needs_reconciliation, reconciliation_notice_at
-    from domain.model import Awaiting, Status
+    from domain.lifecycle import IN_FORCE
+    from domain.model import Reconciliation, Status
 from workflows.payloads import CertificateInput, CertificateState
-
-# R8: what the exporter's reconciliation report can be.
-REQUESTED, REPORTED, CONFIRMED, MISSING = "requested", "reported", "confirmed", "missing"
-
-AWAITING = {
-    Status.SUBMITTED: Awaiting.SYSTEM,
-    Status.IN_REVIEW: Awaiting.CERTIFIER,
-    Status.INFO_REQUESTED: Awaiting.EXPORTER,
-    Status.APPROVED: Awaiting.SYSTEM,
-    Status.ISSUED: Awaiting.SYSTEM,
-    Status.DELIVERED: Awaiting.IMPORTER,
-}
 
 
 class Timer(StrEnum):
@@ -48,19 +37,9 @@ ISSUED_LIFE_TIMERS = frozenset(
 )
 
 
-def awaiting_for(status: Status, reconciliation: str | None = None) -> Awaiting:
-    if reconciliation == REPORTED:
-        return Awaiting.CERTIFIER
-    if status.is_terminal:
-        return Awaiting.NONE
-    if status is Status.DELIVERED and reconciliation == REQUESTED:
-        return Awaiting.EXPORTER
-    return AWAITING.get(status, Awaiting.SYSTEM)
-
-
 def awaits_confirmation(state: CertificateState) -> bool:
     """A reconciliation report the certifier has not confirmed keeps the workflow running."""
-    return state.reconciliation == REPORTED
+    return state.reconciliation == Reconciliation.REPORTED
 
 
 def start_review_clock(state: CertificateState, now: datetime) -> None:
@@ -92,8 +71,8 @@ def due_timers(
 ) -> list[tuple[datetime, Timer]]:
     """The timers still to fire in the current state, earliest first."""
     timers = input.timers
-    if state.status is Status.DELIVERED:
-        return delivered_timers(state, input)
+    if state.status in IN_FORCE:
+        return in_force_timers(state, input)
     due: list[tuple[datetime, Timer]] = []
     if state.status is Status.IN_REVIEW:
         if not state.review_reminded:
@@ -104,19 +83,22 @@ def due_timers(
             )
     elif state.status is Status.INFO_REQUESTED and state.info_requested_at is not None:
         if not state.info_reminded:
-            due.append((state.info_requested_at + timers.info_reminder, Timer.INFO_REMINDER))
-        due.append((state.info_requested_at + timers.info_lapse, Timer.LAPSED))
+            due.append((later(state.info_requested_at, timers.info_reminder), Timer.INFO_REMINDER))
+        due.append((later(state.info_requested_at, timers.info_lapse), Timer.LAPSED))
     return sorted(due)
 
 
-def delivered_timers(
+def in_force_timers(
     state: CertificateState, input: CertificateInput
 ) -> list[tuple[datetime, Timer]]:
     due: list[tuple[datetime, Timer]] = []
     timers = input.timers
     if state.acknowledged_at is None and not state.acknowledgement_reminded and state.delivered_at:
         due.append(
-            (state.delivered_at + timers.acknowledgement_reminder, Timer.ACKNOWLEDGEMENT_REMINDER)
+            (
+                later(state.delivered_at, timers.acknowledgement_reminder),
+                Timer.ACKNOWLEDGEMENT_REMINDER,
+            )
         )
     # A certificate started before the validity was part of the input never expires by timer.
     if input.valid_until is not None:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.customs import EntryOutcome, record_entry
-    from domain.errors import DomainError
+    from domain.customs import EntryOutcome, Validity, record_entry
+    from domain.errors import Conflict, DomainError
     from domain.lifecycle import Command, Party
     from workflows._certificate_base import CertificateMachinery, refusal
     from workflows.contracts import (
@@ -88,12 +88,20 @@ class CustomsUpdates(CertificateMachinery):
         return entry_key(cmd.entry) in self.entry_keys
 
     def _entry_outcome(self, cmd: RecordEntryInput) -> EntryOutcome:
+        if self.replacing:
+            # The replacement is made for the certificate as it is: no entry may use it up now.
+            raise refusal(
+                Conflict("a replacement of this certificate is being made", code="replacing")
+            )
         try:
             return record_entry(
                 status=self.state.status,
                 coverage=self.input.coverage,
                 remaining_kg=self.state.remaining_kg or Decimal(0),
                 quantity_kg=cmd.entry.quantity_kg,
+                entry_date=cmd.entry.entry_date,
+                validity=Validity(self.input.valid_from, self.input.valid_until),
+                now=workflow.now(),
             )
         except DomainError as err:
             raise refusal(err) from None

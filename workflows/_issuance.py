@@ -3,9 +3,20 @@
 Issuance allocates the number, renders and signs the document, then moves to `issued`. Delivery
 is the importer's mail with the signed PDF: it is retried without limit while SMTP is down, and
 the certificate is `delivered` once it is sent. A void or a replacement meanwhile stops it.
+
+Neither may hold a certificate for nothing. Issuance that fails for good is written to the
+timeline and flagged, and tried again after a growing pause (a fixed worker then issues it).
+A delivery that fails for good leaves the certificate `issued`, in force, with the flag
+`delivery_failed`; the exporter gets the document to hand over. With background mail
+(workflows._mailing) the delivery runs beside the main loop, so the timers of an issued
+certificate (reconciliation notice, expiry) fire while the SMTP server is down.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -14,12 +25,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Command
     from domain.model import Status
     from workflows import _activities as act
-    from workflows._certificate_base import CertificateMachinery
+    from workflows._failures import failure_reason
+    from workflows._mailing import MailSteps
     from workflows.contracts import SYSTEM
 from workflows.payloads import AllocateNumberInput, RenderDocumentInput
 
+# Issuance tried again after a failure for good: 1 minute, doubling up to 6 hours.
+ISSUANCE_RETRY_FIRST = timedelta(minutes=1)
+ISSUANCE_RETRY_MAX = timedelta(hours=6)
 
-class IssuanceSteps(CertificateMachinery):
+
+class IssuanceSteps(MailSteps):
     async def _begin_replacement(self) -> None:
         """The first change of a replacement: its row was written approved by the original."""
         i = self.input
@@ -30,11 +46,17 @@ class IssuanceSteps(CertificateMachinery):
 
     async def _issue(self) -> None:
         i, s = self.input, self.state
-        number = await act.allocate_number(AllocateNumberInput(certificate_id=i.certificate_id))
-        issued_at = workflow.now()
-        document = await act.render_document(
-            RenderDocumentInput(certificate_id=i.certificate_id, issued_at=issued_at)
-        )
+        try:
+            number = await act.allocate_number(AllocateNumberInput(certificate_id=i.certificate_id))
+            issued_at = workflow.now()
+            document = await act.render_document(
+                RenderDocumentInput(certificate_id=i.certificate_id, issued_at=issued_at)
+            )
+        except ActivityError as err:
+            if not self.background:
+                raise
+            await self._issuance_failed(err)
+            return
         target = self._check(Command.ISSUE, SYSTEM)
         s.number, s.issued_at, s.remaining_kg = number.number, issued_at, i.quantity_kg
         detail = {"number": number.number, "sha256": document.sha256, "key_id": document.key_id}
@@ -46,6 +68,74 @@ class IssuanceSteps(CertificateMachinery):
             {},
             attach=True,
         )
+        await self._project(change)
+
+    async def _issuance_failed(self, err: ActivityError) -> None:
+        """Say it once per reason, then pause before the next try; updates still answer."""
+        s, reason = self.state, failure_reason(err)
+        s.issuance_failures += 1
+        if s.issuance_failure != reason:
+            s.issuance_failure = reason
+            self._flag(
+                "R5",
+                "issuance_failed",
+                f"The certificate could not be issued: {reason}. It is tried again automatically.",
+            )
+            await self._project(
+                self._change("issuance_failed", SYSTEM, detail={"reason": reason}, flags=True)
+            )
+        pause = min(ISSUANCE_RETRY_FIRST * 2 ** (s.issuance_failures - 1), ISSUANCE_RETRY_MAX)
+        await workflow.sleep(pause, summary="issuance retry")
+
+    async def _delivery_step(self) -> bool:
+        """Move delivery on; True when the certificate changed and the loop starts again.
+
+        Before the background-mail patch the delivery held the loop until it was done.
+        """
+        if not self.background:
+            await self._deliver()
+            return True
+        s = self.state
+        if s.delivery is None:
+            return False  # failed for good: the certificate waits in force for its timers
+        if self.delivering is None:
+            self.delivering = act.start_delivery(
+                s.delivery, self.input.timers.delivery_retry_max_interval
+            )
+            return False
+        if not self.delivering.done():
+            return False
+        sending, self.delivering = self.delivering, None
+        try:
+            await sending
+        except ActivityError as err:
+            await self._delivery_failed(err)
+            return True
+        await self._delivered()
+        return True
+
+    async def _stop_moot_delivery(self) -> None:
+        """A certificate voided, replaced, used or expired before its delivery went out."""
+        if self.delivering is None or self.state.status is Status.ISSUED:
+            return
+        sending, self.delivering = self.delivering, None
+        self.state.delivery = None
+        sending.cancel()
+        with contextlib.suppress(ActivityError, asyncio.CancelledError):
+            await sending
+        workflow.logger.info("delivery of %s stopped", self.input.certificate_id)
+
+    async def _delivery_failed(self, err: ActivityError) -> None:
+        s, reason = self.state, failure_reason(err)
+        s.delivery, s.delivery_failed = None, True
+        self._flag(
+            "delivery",
+            "delivery_failed",
+            f"The certificate could not be delivered to the importer: {reason}. "
+            "The exporter has the document to hand over.",
+        )
+        change = self._change("delivery_failed", SYSTEM, detail={"reason": reason}, flags=True)
+        self._notify("delivery_failed", "exporter", attach=True, reason=reason)
         await self._project(change)
 
     async def _deliver(self) -> None:
@@ -64,6 +154,10 @@ class IssuanceSteps(CertificateMachinery):
             s.delivery = None
             return
         await sending
+        await self._delivered()
+
+    async def _delivered(self) -> None:
+        s = self.state
         s.delivery = None
         target = self._check(Command.DELIVER, SYSTEM)
         s.delivered_at = workflow.now()

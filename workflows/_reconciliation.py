@@ -17,9 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.customs import expires_at, needs_reconciliation
     from domain.errors import Conflict, Invalid
     from domain.lifecycle import Command, Party
-    from domain.model import TaskKind, TaskState
+    from domain.model import Reconciliation, TaskKind, TaskState
     from workflows._certificate_base import CertificateMachinery, refusal
-    from workflows._certificate_rules import CONFIRMED, MISSING, REPORTED, REQUESTED, when
+    from workflows._certificate_rules import when
     from workflows.contracts import (
         CONFIRM_ACTUALS,
         REPORT_ACTUALS,
@@ -44,7 +44,7 @@ class ReconciliationUpdates(CertificateMachinery):
     async def report_actuals(self, cmd: ReportActualsInput) -> CommandResult:
         self._check_report(cmd)
         s, now = self.state, workflow.now()
-        s.reconciliation = REPORTED
+        s.reconciliation = Reconciliation.REPORTED
         task = s.task
         if task is None or task.kind is not TaskKind.RECONCILE or task.state is TaskState.CLOSED:
             # A report that corrects an earlier, unconfirmed one goes to the same task.
@@ -79,7 +79,7 @@ class ReconciliationUpdates(CertificateMachinery):
                     code="no_reconciliation",
                 )
             )
-        if self.state.reconciliation == CONFIRMED:
+        if self.state.reconciliation == Reconciliation.CONFIRMED:
             raise refusal(Conflict("the report is confirmed already", code="already_confirmed"))
         if not cmd.shipments or any(shipment.net_kg <= 0 for shipment in cmd.shipments):
             raise refusal(
@@ -94,7 +94,7 @@ class ReconciliationUpdates(CertificateMachinery):
         self._check_confirm(cmd)
         s = self.state
         assert s.task is not None
-        s.reconciliation = CONFIRMED
+        s.reconciliation = Reconciliation.CONFIRMED
         s.task.state = TaskState.CLOSED
         change = self._change(
             "actuals_confirmed", cmd.actor, detail={"comment": cmd.comment}, task=True
@@ -108,14 +108,14 @@ class ReconciliationUpdates(CertificateMachinery):
 
     def _check_confirm(self, cmd: ConfirmActualsInput) -> None:
         self._check_party(Party.ISSUING_CERTIFIER, cmd.actor, "confirming actual weights")
-        if self.state.reconciliation != REPORTED:
+        if self.state.reconciliation != Reconciliation.REPORTED:
             raise refusal(
                 Conflict("no reconciliation report awaits confirmation", code="nothing_to_confirm")
             )
         self._check(Command.CONFIRM_ACTUALS, cmd.actor)
 
     async def _request_reconciliation(self) -> None:
-        self.state.reconciliation = REQUESTED
+        self.state.reconciliation = Reconciliation.REQUESTED
         change = self._change("reconciliation_requested", SYSTEM)
         self._notify("reconciliation_requested", "exporter", expires_at=self._expiry_text())
         await self._project(change)
@@ -125,13 +125,13 @@ class ReconciliationUpdates(CertificateMachinery):
         target = self._check(Command.EXPIRE, SYSTEM)
         missing = needs_reconciliation(self.input.coverage) and s.reconciliation in (
             None,
-            REQUESTED,
+            Reconciliation.REQUESTED,
         )
         detail: dict[str, str] = {}
         if missing:
-            s.reconciliation = MISSING
+            s.reconciliation = Reconciliation.MISSING
             s.flags = [*s.flags, MISSING_FLAG]
-            detail = {"reconciliation": MISSING}
+            detail = {"reconciliation": Reconciliation.MISSING}
             self._notify("reconciliation_missing", "certifier", expired_at=self._expiry_text())
         change = self._change("expired", SYSTEM, to=target, detail=detail, flags=missing)
         await self._project(change)

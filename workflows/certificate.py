@@ -13,8 +13,10 @@ The updates live in mixins by stage of life: review (`_review`), the importer's 
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Command
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows._correction import CorrectionUpdates
     from workflows._customs import CustomsUpdates
+    from workflows._failures import screening_unavailable
     from workflows._issuance import IssuanceSteps
     from workflows._reconciliation import ReconciliationUpdates
     from workflows._review import ReviewUpdates
@@ -41,6 +44,10 @@ from workflows.payloads import CertificateInput, ScreenLineInput, TaskWrite
 # The server suggests continue-as-new (by default at about 4,000 events or 4 MB); this backstop,
 # for a server configured never to, keeps a history far below the hard limit of 51,200 events.
 HISTORY_EVENTS_LIMIT = 10_000
+# A timer far in the future is slept in steps: a certificate valid to the end of the calendar
+# must not ask the server for a timer longer than it keeps.
+LONGEST_WAIT = timedelta(days=365)
+ZERO = timedelta(0)
 ISSUANCE_PATCH = "issuance"
 
 
@@ -54,6 +61,7 @@ class CertificateWorkflow(
 
     @workflow.run
     async def run(self, input: CertificateInput) -> Status:
+        self._decide_mail_mode()
         if input.state is None:
             if input.replaces_id is None:
                 await self._screen()
@@ -61,23 +69,31 @@ class CertificateWorkflow(
                 await self._begin_replacement()
         while True:
             self.woken = False
-            await self._send_queued_mail()
+            await self._mail_step()
+            await self._stop_moot_delivery()
+            if self.background and self._continue_as_new_due():
+                await self._continue_as_new()
             # Workflows approved before issuance existed wait, as that version did.
             if self.state.status is Status.APPROVED and workflow.patched(ISSUANCE_PATCH):
                 await self._issue()
                 continue
-            if self.state.status is Status.ISSUED:
-                await self._deliver()
+            if self.state.status is Status.ISSUED and await self._delivery_step():
                 continue
             if self._finished():
                 break
             if self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._handover())
+                await self._continue_as_new()
             await self._wait_for_next_timer()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._send_queued_mail()
+        await self._stop_moot_delivery()
+        await self._flush_mail()
         return self.state.status
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.background:
+            await self._stop_mail()
+        workflow.continue_as_new(self._handover())
 
     def _finished(self) -> bool:
         return self.state.status.is_terminal and not awaits_confirmation(self.state)
@@ -96,15 +112,15 @@ class CertificateWorkflow(
     async def _wait_for_next_timer(self) -> None:
         now = workflow.now()
         timers = due_timers(self.state, self.input, now)
-        if timers and timers[0][0] <= now:
+        if timers and timers[0][0] <= now and not self.replacing:
             await self._fire(timers[0][1])
             return
-        timeout = (timers[0][0] - now) if timers else None
+        timeout = min(timers[0][0] - now, LONGEST_WAIT) if timers else None
         # The timeout means the timer is due; the loop fires it on its next turn.
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: self.woken or self._continue_as_new_due(),
-                timeout=timeout,
+                lambda: self.woken or self._continue_as_new_due() or self._mail_done(),
+                timeout=timeout if timeout is None or timeout > ZERO else None,
                 timeout_summary=timers[0][1] if timers else None,
             )
 
@@ -120,7 +136,13 @@ class CertificateWorkflow(
             quantity_kg=i.quantity_kg,
             year=i.valid_from.year,
         )
-        findings = [*i.party_findings, *await act.screen_line(line)]
+        try:
+            line_findings = await act.screen_line(line)
+        except ActivityError as err:
+            if not self.background:
+                raise
+            line_findings = [screening_unavailable("R4", err)]
+        findings = [*i.party_findings, *line_findings]
         findings_detail = {"findings": [f.model_dump() for f in findings]}
         if any(f.hard for f in findings):
             target = self._check(Command.FAIL_SCREENING, SYSTEM)

@@ -49,6 +49,8 @@ SEND_MAIL_ACTIVITY = "send_mail"
 ALLOCATE_NUMBER_ACTIVITY = "allocate_number"
 RENDER_DOCUMENT_ACTIVITY = "render_document"
 CREATE_REPLACEMENT_ACTIVITY = "create_replacement"
+# Undoes create_replacement when the replacement's workflow could not be started (R6 atomic).
+DISCARD_REPLACEMENT_ACTIVITY = "discard_replacement"
 
 SA_STATUS = SearchAttributeKey.for_keyword("CertificateStatus")
 SA_CERTIFIER = SearchAttributeKey.for_keyword("CertifierCode")
@@ -133,6 +135,9 @@ class FindingRecord(BaseModel):
     code: str
     message: str
     hard: bool
+    # The figures behind the finding (mass balance: annual_capacity_kg, used_kg, requested_kg,
+    # left_kg); None in findings recorded before they were kept.
+    details: dict[str, Decimal] | None = None
 
 
 class ClaimInput(BaseModel):

@@ -174,6 +174,11 @@ class CertificateState(BaseModel):
     # The importer's mail with the document, until it is sent (then the certificate is delivered).
     delivery: MailInput | None = None
     delivered_at: datetime | None = None
+    # The importer's mail failed for good: the certificate stays issued, in force (DESIGN 3).
+    delivery_failed: bool = False
+    # Issuance that failed for good: how often, and the last reason told to the certifier.
+    issuance_failures: int = 0
+    issuance_failure: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     acknowledgement_reminded: bool = False

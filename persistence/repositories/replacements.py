@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.model import Awaiting, Status
 from persistence.models import Certificate
 from workflows.contracts import CertificateChanges
@@ -62,3 +62,21 @@ class ReplacementRepository:
         original.replaced_by_id = replacement.id
         await self.session.flush()
         return replacement
+
+    async def discard(self, *, original_id: str, replacement_id: str) -> bool:
+        """Undo `create` for a replacement whose workflow never started: it was never a
+        certificate (no number, no event, nobody told), so nothing of the record is lost."""
+        replacement = await self.session.get(Certificate, replacement_id)
+        if replacement is None:
+            return False
+        if replacement.projected_seq != 0 or replacement.replaces_id != original_id:
+            raise Conflict(
+                f"certificate {replacement_id} has a life of its own", code="not_discardable"
+            )
+        original = await self.session.get(Certificate, original_id)
+        if original is not None and original.replaced_by_id == replacement_id:
+            original.replaced_by_id = None
+            await self.session.flush()  # before the delete: the link points at the row
+        await self.session.delete(replacement)
+        await self.session.flush()
+        return True

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
 
 from activities.projection import ProjectionActivities
 from domain.model import Awaiting, Status, TaskKind, TaskState
@@ -87,9 +88,11 @@ async def test_a_transition_before_its_request_is_recorded_fails_until_it_is(ses
     request = request_input()
     certificate_id = request.lines[0].certificate_id
 
-    # A plain exception, not a non-retryable ApplicationError: Temporal retries it.
-    with pytest.raises(IntegrityError):
+    # A retryable ApplicationError: Temporal retries it until the request's rows are there.
+    with pytest.raises(ApplicationError) as caught:
         await projection.project_transition(screening_passed(certificate_id))
+    assert (caught.value.type, caught.value.non_retryable) == ("ProjectionNotReady", False)
+    assert isinstance(caught.value.__cause__, IntegrityError)
     await projection.record_request(request)
 
     assert await projection.project_transition(screening_passed(certificate_id)) is True

@@ -19,6 +19,7 @@ from domain.lifecycle import (
 from domain.model import TERMINAL, Actor, Role, Status
 
 S, C, P = Status, Command, Party
+RECONCILABLE = (S.ISSUED, S.DELIVERED, S.USED, S.EXPIRED)
 
 # The "next" column of DESIGN 3, copied by hand: the test fails if the code drifts from the design.
 DESIGN_NEXT: dict[Status, set[Status]] = {
@@ -26,7 +27,7 @@ DESIGN_NEXT: dict[Status, set[Status]] = {
     S.IN_REVIEW: {S.INFO_REQUESTED, S.APPROVED, S.REJECTED, S.WITHDRAWN},
     S.APPROVED: {S.ISSUED},
     S.INFO_REQUESTED: {S.IN_REVIEW, S.WITHDRAWN},
-    S.ISSUED: {S.DELIVERED, S.VOIDED, S.REPLACED},
+    S.ISSUED: {S.DELIVERED, S.USED, S.EXPIRED, S.VOIDED, S.REPLACED},
     S.DELIVERED: {S.USED, S.EXPIRED, S.VOIDED, S.REPLACED},
     S.USED: set(),
     S.EXPIRED: set(),
@@ -42,9 +43,9 @@ DESIGN_NEXT: dict[Status, set[Status]] = {
 EXPECTED: dict[Command, tuple[Party, dict[Status, Status]]] = {
     C.PASS_SCREENING: (P.SYSTEM, {S.SUBMITTED: S.IN_REVIEW}),
     C.FAIL_SCREENING: (P.SYSTEM, {S.SUBMITTED: S.REJECTED}),
-    # Review tasks in review; reconciliation tasks (R8) once delivered, used or expired.
-    C.CLAIM: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)}),
-    C.RELEASE: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)}),
+    # Review tasks in review; reconciliation tasks (R8) once in force, used or expired.
+    C.CLAIM: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, *RECONCILABLE)}),
+    C.RELEASE: (P.ISSUING_CERTIFIER, {x: x for x in (S.IN_REVIEW, *RECONCILABLE)}),
     C.APPROVE: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.APPROVED}),
     C.REJECT: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.REJECTED}),
     C.REQUEST_INFO: (P.ISSUING_CERTIFIER, {S.IN_REVIEW: S.INFO_REQUESTED}),
@@ -53,18 +54,17 @@ EXPECTED: dict[Command, tuple[Party, dict[Status, Status]]] = {
     C.LAPSE: (P.SYSTEM, {S.INFO_REQUESTED: S.WITHDRAWN}),
     C.ISSUE: (P.SYSTEM, {S.APPROVED: S.ISSUED}),
     C.DELIVER: (P.SYSTEM, {S.ISSUED: S.DELIVERED}),
-    C.ACKNOWLEDGE: (P.IMPORTER, {S.DELIVERED: S.DELIVERED}),
-    C.RECORD_ENTRY: (P.IMPORTER, {S.DELIVERED: S.DELIVERED}),
-    C.EXHAUST: (P.SYSTEM, {S.DELIVERED: S.USED}),
-    C.REPORT_ACTUALS: (P.EXPORTER, {S.DELIVERED: S.DELIVERED}),
+    # An issued certificate is in force before (or without) its delivery: DESIGN 3 lets it be
+    # used and expire, and the importer may have it from the exporter.
+    C.ACKNOWLEDGE: (P.IMPORTER, {S.ISSUED: S.ISSUED, S.DELIVERED: S.DELIVERED}),
+    C.RECORD_ENTRY: (P.IMPORTER, {S.ISSUED: S.ISSUED, S.DELIVERED: S.DELIVERED}),
+    C.EXHAUST: (P.SYSTEM, {S.ISSUED: S.USED, S.DELIVERED: S.USED}),
+    C.REPORT_ACTUALS: (P.EXPORTER, {S.ISSUED: S.ISSUED, S.DELIVERED: S.DELIVERED}),
     # R8: the certifier confirms actuals even after the certificate was used up or expired.
-    C.CONFIRM_ACTUALS: (
-        P.ISSUING_CERTIFIER,
-        {S.DELIVERED: S.DELIVERED, S.USED: S.USED, S.EXPIRED: S.EXPIRED},
-    ),
+    C.CONFIRM_ACTUALS: (P.ISSUING_CERTIFIER, {x: x for x in RECONCILABLE}),
     C.VOID: (P.ISSUING_CERTIFIER, {S.ISSUED: S.VOIDED, S.DELIVERED: S.VOIDED}),
     C.REPLACE: (P.ISSUING_CERTIFIER, {S.ISSUED: S.REPLACED, S.DELIVERED: S.REPLACED}),
-    C.EXPIRE: (P.SYSTEM, {S.DELIVERED: S.EXPIRED}),
+    C.EXPIRE: (P.SYSTEM, {S.ISSUED: S.EXPIRED, S.DELIVERED: S.EXPIRED}),
 }
 
 PARTIES = Parties(certifier_id="cert-1", exporter_id="exp-1", importer_id="imp-1")

@@ -32,8 +32,8 @@ IMPORTERS = ["importer@demo.test"]
 
 async def validity(harness: Harness, days: int) -> tuple[date, date]:
     """A validity starting today on the server's clock (which the tests move on)."""
-    today = (await harness.env.get_current_time()).date()
-    return today, today + timedelta(days=days - 1)
+    first = await today(harness)
+    return first, first + timedelta(days=days - 1)
 
 
 async def approved(
@@ -75,20 +75,32 @@ async def delivered(harness: Harness, **options: Any) -> str:
     return cert
 
 
-def entry(number: str = "ABC-1234567-8", line_number: int = 1, kg: int | str = 1000) -> EntryLine:
+# An entry made without a date is dated by `record` on the server's clock, which the tests move.
+UNDATED = date.min
+
+
+def entry(
+    number: str = "ABC-1234567-8", line_number: int = 1, kg: int | str = 1000, on: date = UNDATED
+) -> EntryLine:
     return EntryLine(
         entry_number=number,
         line_number=line_number,
         quantity_kg=Decimal(kg),
-        entry_date=date(2026, 12, 5),
+        entry_date=on,
         port_of_entry="Los Angeles",
     )
+
+
+async def today(harness: Harness) -> date:
+    return (await harness.env.get_current_time()).date()
 
 
 async def record(
     harness: Harness, certificate_id: str, line: EntryLine, importer: ActorRef | None = None
 ) -> EntryResult:
     importer = importer or await harness.actor("importer@demo.test")
+    if line.entry_date == UNDATED:
+        line = line.model_copy(update={"entry_date": await today(harness)})
     result: EntryResult = await harness.handle(certificate_id).execute_update(
         RECORD_ENTRY,
         RecordEntryInput(actor=importer, entry=line),

@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 
 from domain.model import Coverage
-from tests.workflows.issuing import customs_entries, delivered, entry, record
+from tests.workflows.issuing import customs_entries, delivered, entry, record, today
 from tests.workflows.support import Harness
 from workflows.contracts import certificate_workflow_id
 
@@ -46,12 +46,13 @@ async def test_five_thousand_entries_continue_as_new_and_are_each_recorded_once(
     workflow_id = certificate_workflow_id(cert)
     first_run_id = (await harness.handle(cert).describe()).run_id
     importer = await harness.actor("importer@demo.test")
+    on = await today(harness)
 
     started = time.monotonic()
     for start in range(0, ENTRIES, BATCH):
         results = await asyncio.gather(
             *(
-                record(harness, cert, entry(f"E{n:05d}", kg=kg(n)), importer)
+                record(harness, cert, entry(f"E{n:05d}", kg=kg(n), on=on), importer)
                 for n in range(start, start + BATCH)
             )
         )
