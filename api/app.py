@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.routers import (
     auth,
@@ -56,6 +57,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = TemporalGateway(settings, temporal)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in (
         auth.router,
         requests.router,

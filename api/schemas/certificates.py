@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from api.schemas.common import Kg
+from api.schemas.common import Comment, Kg, Message, field_rule
 from api.schemas.tasks import TaskRead
+from domain.lifecycle import Command, check_comment
 from domain.model import Awaiting, Coverage, OrganicCategory, Role, Status
 from persistence.models import AuditEvent, Certificate
-
-Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
 class CertificateRead(BaseModel):
@@ -126,16 +125,15 @@ class WithdrawCreate(BaseModel):
 
 class DecisionCreate(BaseModel):
     decision: Literal["approve", "reject", "request_info"]
-    comment: str = Field(default="", max_length=5000, validate_default=True)
+    comment: Comment = Field(default="", validate_default=True)
 
-    @field_validator("comment")
+    @field_validator("comment", mode="after")
     @classmethod
     def _reasons_are_given(cls, comment: str, info: ValidationInfo) -> str:
-        # A rejection must say why and an information request must say what (DESIGN 3).
         decision = info.data.get("decision")
-        if decision in ("reject", "request_info") and not comment.strip():
-            raise ValueError(f"a comment is required to {decision.replace('_', ' ')}")
-        return comment.strip()
+        if decision is not None:
+            field_rule(check_comment, Command(decision), comment)
+        return comment
 
 
 class VoidCreate(BaseModel):

@@ -8,8 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from api.schemas.common import Kg
-from api.schemas.requests import Port, Reference
+from api.schemas.common import Comment, Kg, Port, Reference
 from domain.model import Coverage, OrganicCategory, Status
 from persistence.models import ActualShipment, Certificate, CustomsEntry
 from workflows.contracts import EntryLine, ShipmentActual
@@ -133,7 +132,7 @@ class ActualsCreate(BaseModel):
 class ActualsConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(default="", max_length=5000)
+    comment: Comment = ""
 
 
 class ShipmentActualRead(BaseModel):

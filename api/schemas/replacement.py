@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.certificates import Message
-from api.schemas.requests import HtsCode, Reference, Text
-from domain.customs import check_validity
+from api.schemas.common import Message, ProductName, Reference
+from api.schemas.requests import HtsCode
+from domain.customs import check_valid_from, check_valid_until
 from domain.errors import Invalid
 from domain.hts import HtsMatch, reference_catalogue
-from domain.model import Coverage, OrganicCategory
+from domain.model import OrganicCategory
 from persistence.models import Certificate
 from workflows.contracts import CertificateChanges
 
@@ -25,7 +25,7 @@ class ReplaceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    product_name: Text | None = None
+    product_name: ProductName | None = None
     hts_code: HtsCode | None = None
     organic_category: OrganicCategory | None = None
     quantity_kg: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=3)
@@ -59,6 +59,11 @@ class ReplaceCreate(BaseModel):
         if code is not None and reference_catalogue().match(code) is HtsMatch.UNKNOWN:
             # A replacement is not screened again, so the reference check (R4) happens here.
             raise Invalid(f"hts_code: {code} is not in the HTS reference", code="hts_unknown")
-        merged = {**current, **changed}
-        check_validity(Coverage(original.coverage), merged["valid_from"], merged["valid_until"])
+        if "valid_from" in changed:
+            # R2 for a changed start, as if the certificate were requested on the day it is
+            # replaced; dates left as they are were checked when it was requested.
+            check_valid_from(changed["valid_from"], requested_on=datetime.now(UTC).date())
+        if "valid_from" in changed or "valid_until" in changed:
+            merged = {**current, **changed}
+            check_valid_until(merged["valid_from"], merged["valid_until"])
         return CertificateChanges(**changed)

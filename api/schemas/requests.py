@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -15,26 +15,22 @@ from pydantic import (
     field_validator,
 )
 
-from api.schemas.common import Kg
+from api.schemas.common import Kg, Port, ProductName, Reference, TransportMode, field_rule
+from domain.customs import check_valid_from, check_valid_until
 from domain.model import Coverage, OrganicCategory, Status
 
-# R2: a time-frame certificate covers at most 366 days, both ends included.
-MAX_TIME_FRAME_DAYS = 366
 MAX_LINES = 100
 
-HtsCode = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
+HtsCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Port = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# R5: an operation of the organic registry is known by 10 digits.
+OperationId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{10}$")]
 
 
 class ShipmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transport_mode: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
-    ]
+    transport_mode: TransportMode
     bill_of_lading: Reference | None = None
     containers: list[Reference] = Field(default_factory=list, max_length=500)
 
@@ -43,7 +39,7 @@ class RequestLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hts_code: HtsCode
-    product_name: Text
+    product_name: ProductName
     organic_category: OrganicCategory
     quantity_kg: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
     lot_numbers: list[Reference] = Field(default_factory=list, max_length=200)
@@ -52,9 +48,7 @@ class RequestLineCreate(BaseModel):
 class RequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    importer_id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)
-    ]
+    importer_id: OperationId
     coverage: Coverage
     valid_from: date
     valid_until: date
@@ -64,17 +58,18 @@ class RequestCreate(BaseModel):
     shipment: ShipmentCreate
     lines: list[RequestLineCreate] = Field(min_length=1, max_length=MAX_LINES)
 
+    @field_validator("valid_from")
+    @classmethod
+    def _starts_around_the_request(cls, valid_from: date) -> date:
+        field_rule(check_valid_from, valid_from, requested_on=datetime.now(UTC).date())
+        return valid_from
+
     @field_validator("valid_until")
     @classmethod
-    def _validity(cls, valid_until: date, info: ValidationInfo) -> date:
+    def _ends_in_time(cls, valid_until: date, info: ValidationInfo) -> date:
         valid_from = info.data.get("valid_from")
-        if valid_from is None:
-            return valid_until
-        if valid_until < valid_from:
-            raise ValueError("must not be before valid_from")
-        days = (valid_until - valid_from).days + 1
-        if info.data.get("coverage") is Coverage.TIME_FRAME and days > MAX_TIME_FRAME_DAYS:
-            raise ValueError(f"a time frame covers at most {MAX_TIME_FRAME_DAYS} days")
+        if valid_from is not None:
+            field_rule(check_valid_until, valid_from, valid_until)
         return valid_until
 
 

@@ -38,13 +38,18 @@ def line(**changes: Any) -> dict[str, Any]:
     }
 
 
+def days_from_today(days: int) -> str:
+    """A date relative to today (UTC), as R2 judges validity dates from the day of the request."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
 def request_body(**changes: Any) -> dict[str, Any]:
     """The example body of DESIGN 5, with `changes` applied on top."""
     body: dict[str, Any] = {
         "importer_id": "5550000002",
         "coverage": "single_shipment",
-        "valid_from": "2026-12-01",
-        "valid_until": "2026-12-31",
+        "valid_from": days_from_today(0),
+        "valid_until": days_from_today(30),
         "country_of_origin": "PE",
         "port_of_export": "Callao",
         "port_of_entry": "Los Angeles",
@@ -110,11 +115,7 @@ async def in_review(
 
 def in_force(days: int = 60) -> dict[str, str]:
     """Validity dates that include today, so an issued certificate verifies as valid."""
-    today = datetime.now(UTC).date()
-    return {
-        "valid_from": (today - timedelta(days=1)).isoformat(),
-        "valid_until": (today + timedelta(days=days)).isoformat(),
-    }
+    return {"valid_from": days_from_today(-1), "valid_until": days_from_today(days)}
 
 
 async def approve(api: httpx.AsyncClient, auth: Auth, **changes: Any) -> str:

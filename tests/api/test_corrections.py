@@ -12,6 +12,7 @@ from tests.api.flow import (
     EXPORTER,
     IMPORTER,
     Auth,
+    days_from_today,
     delivered,
     entry,
     in_review,
@@ -46,9 +47,26 @@ async def reviewed_id(live_api: httpx.AsyncClient, auth: Auth) -> str:
         pytest.param({**REASON, "hts_code": "9999999999"}, "hts_unknown", id="hts-code-unknown"),
         pytest.param({**REASON, "quantity_kg": 0}, "invalid", id="quantity-zero"),
         pytest.param({**REASON, "quantity_kg": -5}, "invalid", id="quantity-negative"),
-        pytest.param({**REASON, "valid_until": "2026-11-30"}, "invalid_validity", id="ends-early"),
         pytest.param(
-            {**REASON, "valid_from": "2027-01-05"}, "invalid_validity", id="starts-after-end"
+            {**REASON, "valid_until": days_from_today(-1)}, "invalid_validity", id="ends-early"
+        ),
+        pytest.param(
+            {**REASON, "valid_from": days_from_today(31)}, "invalid_validity", id="starts-after-end"
+        ),
+        pytest.param(
+            {**REASON, "valid_from": days_from_today(-31)},
+            "invalid_validity",
+            id="starts-over-30-days-before-the-replacement",
+        ),
+        pytest.param(
+            {**REASON, "valid_from": days_from_today(366), "valid_until": days_from_today(367)},
+            "invalid_validity",
+            id="starts-over-365-days-after-the-replacement",
+        ),
+        pytest.param(
+            {**REASON, "valid_until": days_from_today(367)},
+            "invalid_validity",
+            id="lasts-over-366-days",
         ),
         pytest.param({"quantity_kg": 100}, "invalid", id="no-reason"),
         pytest.param({"reason": "  ", "quantity_kg": 100}, "invalid", id="blank-reason"),
@@ -73,17 +91,18 @@ async def test_a_time_frame_replacement_may_not_stretch_past_366_days(
         live_api,
         auth,
         coverage="time_frame",
-        valid_from="2026-12-01",
-        valid_until="2027-05-31",
+        valid_from=days_from_today(0),
+        valid_until=days_from_today(180),
     )
 
     response = await live_api.post(
         f"/api/certificates/{certificate_id}/replace",
-        json={**REASON, "valid_until": "2027-12-02"},
+        json={**REASON, "valid_until": days_from_today(367)},
         headers=auth(CERTIFIER),
     )
 
     assert (response.status_code, response.json()["code"]) == (422, "invalid_validity")
+    assert response.json()["detail"].startswith("valid_until: must be at most 366 days after")
 
 
 async def test_the_exporter_may_not_void_and_the_certifier_voids(

@@ -21,6 +21,7 @@ from tests.api.flow import (
     IMPORTER,
     OUTSIDERS,
     Auth,
+    days_from_today,
     eventually,
     request_body,
     submit,
@@ -109,11 +110,16 @@ INVALID_BODIES = [
     ("lines.0.organic_category", with_line(organic_category="bio")),
     ("lines.0.product_name", with_line(product_name=" ")),
     ("coverage", request_body(coverage="forever")),
-    ("valid_until", request_body(valid_from="2026-12-31", valid_until="2026-12-01")),
+    ("valid_until", request_body(valid_from=days_from_today(30), valid_until=days_from_today(0))),
+    ("valid_until", request_body(valid_from=days_from_today(0), valid_until=days_from_today(367))),
     (
         "valid_until",
-        request_body(coverage="time_frame", valid_from="2026-01-01", valid_until="2027-01-02"),
+        request_body(
+            coverage="time_frame", valid_from=days_from_today(0), valid_until=days_from_today(367)
+        ),
     ),
+    ("valid_from", request_body(valid_from=days_from_today(-31))),
+    ("valid_from", request_body(valid_from=days_from_today(366), valid_until=days_from_today(370))),
     ("valid_from", request_body(valid_from="the first of December")),
     ("country_of_origin", request_body(country_of_origin="pe")),
     ("country_of_origin", request_body(country_of_origin="PER")),
@@ -145,12 +151,20 @@ async def test_quantity_zero_reads_as_the_design_says(api: httpx.AsyncClient, au
     assert response.json()["detail"] == "lines.0.quantity_kg: Input should be greater than 0"
 
 
-async def test_a_time_frame_of_366_days_is_accepted_by_validation(
-    live_api: httpx.AsyncClient, auth: Auth
+@pytest.mark.parametrize("coverage", ["single_shipment", "multiple_shipments", "time_frame"])
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [(-30, -30), (-30, 336), (365, 365), (365, 731)],
+    ids=["earliest-start", "earliest-start-longest", "latest-start", "latest-start-longest"],
+)
+async def test_the_edges_of_the_validity_window_are_accepted(
+    api: httpx.AsyncClient, auth: Auth, coverage: str, starts: int, ends: int
 ):
-    body = request_body(coverage="time_frame", valid_from="2028-01-01", valid_until="2028-12-31")
+    body = request_body(
+        coverage=coverage, valid_from=days_from_today(starts), valid_until=days_from_today(ends)
+    )
 
-    response = await live_api.post("/api/requests", json=body, headers=auth(EXPORTER))
+    response = await api.post("/api/requests", json=body, headers=auth(EXPORTER))
 
     assert response.status_code == 201, response.text
 
