@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from domain.calendar import earlier
 from domain.errors import Conflict, Invalid
 from domain.model import Coverage, Status
 
@@ -23,17 +24,46 @@ class EntryOutcome:
     used: bool
 
 
+@dataclass(frozen=True)
+class Validity:
+    """The days a certificate is in force (R2), both ends included; `until` is None only for
+    workflows started before the end date was part of their input."""
+
+    since: date
+    until: date | None
+
+
 def record_entry(
-    *, status: Status, coverage: Coverage, remaining_kg: Decimal, quantity_kg: Decimal
+    *,
+    status: Status,
+    coverage: Coverage,
+    remaining_kg: Decimal,
+    quantity_kg: Decimal,
+    entry_date: date,
+    validity: Validity,
+    now: datetime,
 ) -> EntryOutcome:
     """A new customs entry line against a certificate, or why it is refused.
 
-    A repeat of an entry already recorded is not a new entry and never reaches this function.
+    R7 is a date rule too: an entry dated outside the validity, or recorded once the certificate
+    has expired, is refused even before the expiry timer has moved it to `expired`. A repeat of
+    an entry already recorded is not a new entry and never reaches this function.
     """
     if quantity_kg <= 0:
         raise Invalid("quantity_kg must be greater than 0", code="invalid_quantity")
-    if status is not Status.DELIVERED:
+    if status not in (Status.ISSUED, Status.DELIVERED):
         raise Conflict(f"a {status} certificate cannot be used for an entry", code="not_usable")
+    if validity.until is not None:
+        if now >= expires_at(validity.until):
+            raise Conflict(
+                f"the certificate expired at the end of {validity.until}", code="not_usable"
+            )
+        if not validity.since <= entry_date <= validity.until:
+            raise Conflict(
+                f"entry_date {entry_date} is outside the validity {validity.since} to "
+                f"{validity.until}",
+                code="outside_validity",
+            )
     if quantity_kg > remaining_kg:
         raise Conflict(
             f"{quantity_kg} kg exceeds the {remaining_kg} kg left on the certificate",
@@ -44,7 +74,13 @@ def record_entry(
 
 
 def expires_at(valid_until: date) -> datetime:
-    """A certificate is valid through its last day (UTC) and expires at the following midnight."""
+    """A certificate is valid through its last day (UTC) and expires at the following midnight.
+
+    The last day of the calendar has no following midnight: such a certificate expires at the
+    last representable instant instead of overflowing.
+    """
+    if valid_until == date.max:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(valid_until + timedelta(days=1), time(0), tzinfo=UTC)
 
 
@@ -54,7 +90,7 @@ def needs_reconciliation(coverage: Coverage) -> bool:
 
 
 def reconciliation_notice_at(valid_until: date, ahead: timedelta) -> datetime:
-    return expires_at(valid_until) - ahead
+    return earlier(expires_at(valid_until), ahead)
 
 
 def check_valid_from(valid_from: date, *, requested_on: date) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import Conflict, Forbidden, Invalid
-from domain.model import Actor, Role, Status
+from domain.model import Actor, Awaiting, Reconciliation, Role, Status
 
 
 class Command(StrEnum):
@@ -47,20 +47,20 @@ class Party(StrEnum):
 
 
 S = Status
+# An issued certificate is in force before the importer's mail goes out, and stays in force if it
+# never can (the exporter hands the document over): it is used, reported on and expires as a
+# delivered one does.
+IN_FORCE = (S.ISSUED, S.DELIVERED)
+# A reconciliation task (R8) lives on after the certificate was used up or expired.
+RECONCILABLE = (*IN_FORCE, S.USED, S.EXPIRED)
+
 # command -> (who, {from state: to state})
 TRANSITIONS: dict[Command, tuple[Party, dict[Status, Status]]] = {
     Command.PASS_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.IN_REVIEW}),
     Command.FAIL_SCREENING: (Party.SYSTEM, {S.SUBMITTED: S.REJECTED}),
-    # A review task while in review; a reconciliation task (R8) once delivered, even after the
-    # certificate was used up or expired.
-    Command.CLAIM: (
-        Party.ISSUING_CERTIFIER,
-        {s: s for s in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)},
-    ),
-    Command.RELEASE: (
-        Party.ISSUING_CERTIFIER,
-        {s: s for s in (S.IN_REVIEW, S.DELIVERED, S.USED, S.EXPIRED)},
-    ),
+    # A review task while in review; a reconciliation task once in force, and after.
+    Command.CLAIM: (Party.ISSUING_CERTIFIER, {s: s for s in (S.IN_REVIEW, *RECONCILABLE)}),
+    Command.RELEASE: (Party.ISSUING_CERTIFIER, {s: s for s in (S.IN_REVIEW, *RECONCILABLE)}),
     Command.APPROVE: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.APPROVED}),
     Command.REJECT: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.REJECTED}),
     Command.REQUEST_INFO: (Party.ISSUING_CERTIFIER, {S.IN_REVIEW: S.INFO_REQUESTED}),
@@ -72,18 +72,38 @@ TRANSITIONS: dict[Command, tuple[Party, dict[Status, Status]]] = {
     Command.LAPSE: (Party.SYSTEM, {S.INFO_REQUESTED: S.WITHDRAWN}),
     Command.ISSUE: (Party.SYSTEM, {S.APPROVED: S.ISSUED}),
     Command.DELIVER: (Party.SYSTEM, {S.ISSUED: S.DELIVERED}),
-    Command.ACKNOWLEDGE: (Party.IMPORTER, {S.DELIVERED: S.DELIVERED}),
-    Command.RECORD_ENTRY: (Party.IMPORTER, {S.DELIVERED: S.DELIVERED}),
-    Command.EXHAUST: (Party.SYSTEM, {S.DELIVERED: S.USED}),
-    Command.REPORT_ACTUALS: (Party.EXPORTER, {S.DELIVERED: S.DELIVERED}),
-    Command.CONFIRM_ACTUALS: (
-        Party.ISSUING_CERTIFIER,
-        {S.DELIVERED: S.DELIVERED, S.USED: S.USED, S.EXPIRED: S.EXPIRED},
-    ),
-    Command.VOID: (Party.ISSUING_CERTIFIER, {S.ISSUED: S.VOIDED, S.DELIVERED: S.VOIDED}),
-    Command.REPLACE: (Party.ISSUING_CERTIFIER, {S.ISSUED: S.REPLACED, S.DELIVERED: S.REPLACED}),
-    Command.EXPIRE: (Party.SYSTEM, {S.DELIVERED: S.EXPIRED}),
+    Command.ACKNOWLEDGE: (Party.IMPORTER, {s: s for s in IN_FORCE}),
+    Command.RECORD_ENTRY: (Party.IMPORTER, {s: s for s in IN_FORCE}),
+    Command.EXHAUST: (Party.SYSTEM, dict.fromkeys(IN_FORCE, S.USED)),
+    Command.REPORT_ACTUALS: (Party.EXPORTER, {s: s for s in IN_FORCE}),
+    Command.CONFIRM_ACTUALS: (Party.ISSUING_CERTIFIER, {s: s for s in RECONCILABLE}),
+    Command.VOID: (Party.ISSUING_CERTIFIER, dict.fromkeys(IN_FORCE, S.VOIDED)),
+    Command.REPLACE: (Party.ISSUING_CERTIFIER, dict.fromkeys(IN_FORCE, S.REPLACED)),
+    Command.EXPIRE: (Party.SYSTEM, dict.fromkeys(IN_FORCE, S.EXPIRED)),
 }
+
+# Whose move it is in each state that is not terminal (DESIGN 3).
+AWAITING = {
+    S.SUBMITTED: Awaiting.SYSTEM,
+    S.IN_REVIEW: Awaiting.CERTIFIER,
+    S.INFO_REQUESTED: Awaiting.EXPORTER,
+    S.APPROVED: Awaiting.SYSTEM,
+    S.ISSUED: Awaiting.SYSTEM,
+    S.DELIVERED: Awaiting.IMPORTER,
+}
+
+
+def awaiting_for(status: Status, reconciliation: Reconciliation | str | None = None) -> Awaiting:
+    """Who acts next: a report to confirm outlives the certificate; one asked for is owed by
+    the exporter while the certificate is in force."""
+    if reconciliation == Reconciliation.REPORTED:
+        return Awaiting.CERTIFIER
+    if status.is_terminal:
+        return Awaiting.NONE
+    if status in IN_FORCE and reconciliation == Reconciliation.REQUESTED:
+        return Awaiting.EXPORTER
+    return AWAITING.get(status, Awaiting.SYSTEM)
+
 
 # Commands that need the actor to hold the certificate's current task.
 NEEDS_CLAIM = frozenset(

@@ -11,15 +11,21 @@ import re
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from domain.customs import check_valid_until
-    from domain.errors import DomainError, Invalid
+    from domain.errors import Conflict, DomainError, Invalid
     from domain.lifecycle import Command
     from domain.model import Awaiting, Status, TaskState
     from workflows import _activities as act
     from workflows._certificate_base import CertificateMachinery, refusal
+    from workflows._failures import failure_reason
     from workflows.contracts import (
         CERTIFICATE_WORKFLOW,
         REPLACE,
@@ -37,9 +43,15 @@ with workflow.unsafe.imports_passed_through():
         VoidInput,
         certificate_workflow_id,
     )
-from workflows.payloads import CertificateInput, CreateReplacementInput, ReplacementRecord
+from workflows.payloads import (
+    CertificateInput,
+    CreateReplacementInput,
+    ProjectionInput,
+    ReplacementRecord,
+)
 
 HTS_CODE = re.compile(r"[0-9]{10}")
+ATOMIC_REPLACE_PATCH = "atomic-replace"
 
 
 class CorrectionUpdates(CertificateMachinery):
@@ -61,10 +73,51 @@ class CorrectionUpdates(CertificateMachinery):
 
     @workflow.update(name=REPLACE)
     async def replace(self, cmd: ReplaceInput) -> ReplaceResult:
+        """All or nothing: the replacement's row and workflow exist before the original says
+        `replaced` and anyone is told; if either cannot be made, nothing has changed."""
+        if not workflow.patched(ATOMIC_REPLACE_PATCH):
+            return await self._replace_in_place(cmd)
+        self._check_replace(cmd)
+        self.replacing = True
+        try:
+            replacement_id = await self._make_replacement(cmd)
+        finally:
+            self.replacing, self.woken = False, True
+        s = self.state
+        # While the replacement was made, corrections and timers waited: the state is as checked.
         target = self._check_replace(cmd)
-        s, now = self.state, workflow.now()
+        change = self._mark_replaced(cmd, target, replacement_id)
+        await self._project(change)
+        return ReplaceResult(
+            certificate_id=self.input.certificate_id,
+            status=s.status,
+            replacement_id=replacement_id,
+        )
+
+    async def _replace_in_place(self, cmd: ReplaceInput) -> ReplaceResult:
+        """How replacements were made before they were atomic: kept for the histories of
+        workflows that began a replacement that way."""
+        target = self._check_replace(cmd)
+        s = self.state
         replacement_id = str(workflow.uuid4())
-        s.replaced_by_id = replacement_id
+        change = self._mark_replaced(cmd, target, replacement_id)
+        making = CreateReplacementInput(
+            original_id=self.input.certificate_id,
+            replacement_id=replacement_id,
+            changes=cmd.changes,
+            reason=cmd.reason,
+            at=workflow.now(),
+        )
+        await self._start_replacement(await act.create_replacement(making), cmd)
+        await self._project(change)
+        return ReplaceResult(
+            certificate_id=self.input.certificate_id, status=s.status, replacement_id=replacement_id
+        )
+
+    def _mark_replaced(
+        self, cmd: ReplaceInput, target: Status, replacement_id: str
+    ) -> ProjectionInput:
+        self.state.replaced_by_id = replacement_id
         open_task = self._close_open_task()
         detail = {
             "reason": cmd.reason,
@@ -76,21 +129,37 @@ class CorrectionUpdates(CertificateMachinery):
             self._notify(
                 "certificate_replaced", to, reason=cmd.reason, replacement_id=replacement_id
             )
-        record = await act.create_replacement(
-            CreateReplacementInput(
-                original_id=self.input.certificate_id,
-                replacement_id=replacement_id,
-                changes=cmd.changes,
-                reason=cmd.reason,
-                at=now,
-            )
+        return change
+
+    async def _make_replacement(self, cmd: ReplaceInput) -> str:
+        """The replacement's row and its running workflow; undone, and refused, on failure."""
+        making = CreateReplacementInput(
+            original_id=self.input.certificate_id,
+            replacement_id=str(workflow.uuid4()),
+            changes=cmd.changes,
+            reason=cmd.reason,
+            at=workflow.now(),
         )
-        await self._start_replacement(record, cmd)
-        await self._project(change)
-        return ReplaceResult(
-            certificate_id=self.input.certificate_id,
-            status=s.status,
-            replacement_id=replacement_id,
+        try:
+            record = await act.create_replacement(making)
+        except ActivityError as err:
+            raise self._replacement_refused(err) from None
+        try:
+            await self._start_replacement(record, cmd)
+        except ChildWorkflowError as err:
+            await act.discard_replacement(making)
+            raise self._replacement_refused(err) from None
+        return making.replacement_id
+
+    def _replacement_refused(self, err: ActivityError | ChildWorkflowError) -> ApplicationError:
+        reason = failure_reason(err) if isinstance(err, ActivityError) else str(err)
+        workflow.logger.warning("replacement of %s failed: %s", self.input.certificate_id, reason)
+        return refusal(
+            Conflict(
+                f"the replacement could not be created ({reason}); "
+                "the certificate is unchanged, try again",
+                code="replacement_failed",
+            )
         )
 
     @replace.validator
@@ -99,6 +168,10 @@ class CorrectionUpdates(CertificateMachinery):
 
     def _check_correction(self, command: Command, actor: ActorRef, reason: str) -> Status:
         target = self._check(command, actor)
+        if self.replacing:
+            raise refusal(
+                Conflict("a replacement of this certificate is being made", code="replacing")
+            )
         if not reason.strip():
             raise refusal(Invalid("reason: give the reason", code="reason_required"))
         return target
