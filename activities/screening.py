@@ -14,7 +14,14 @@ from workflows.payloads import ScreenLineInput, ScreenPartiesInput
 
 def _records(findings: list[Finding]) -> list[FindingRecord]:
     return [
-        FindingRecord(rule=f.rule, code=f.code, message=f.message, hard=f.hard) for f in findings
+        FindingRecord(
+            rule=f.rule,
+            code=f.code,
+            message=f.message,
+            hard=f.hard,
+            details=None if f.details is None else dict(f.details),
+        )
+        for f in findings
     ]
 
 

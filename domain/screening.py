@@ -6,14 +6,25 @@ flag on the certifier's review task.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.hts import HtsCatalogue, HtsMatch
-from domain.model import OperationStatus
+from domain.model import Actor, OperationStatus, Role
 
 # Share of the annual capacity above which the reviewer is told to look at mass balance.
 HIGH_USE_SHARE = Decimal("0.9")
+
+# Flags carry the exporter's declared capacity and volumes: its certifier reviews them and the
+# exporter reads its own; the importer named on the same certificate may not (DESIGN 5).
+FLAG_READERS = frozenset({Role.CERTIFIER, Role.EXPORTER})
+# The key under which a screening's audit event holds its findings, flags and figures included.
+FINDINGS_DETAIL = "findings"
+
+
+def reads_flags(actor: Actor) -> bool:
+    return actor.role in FLAG_READERS
 
 
 @dataclass(frozen=True)
@@ -22,9 +33,19 @@ class Finding:
     code: str
     message: str
     hard: bool
+    # The figures the finding was decided on, for the reviewer; None where a message says it all.
+    details: Mapping[str, Decimal] | None = None
 
-    def as_dict(self) -> dict[str, str | bool]:
-        return {"rule": self.rule, "code": self.code, "message": self.message, "hard": self.hard}
+    def as_dict(self) -> dict[str, object]:
+        fields: dict[str, object] = {
+            "rule": self.rule,
+            "code": self.code,
+            "message": self.message,
+            "hard": self.hard,
+        }
+        if self.details is not None:
+            fields["details"] = dict(self.details)
+        return fields
 
 
 @dataclass(frozen=True)
@@ -121,14 +142,16 @@ def screen_line(
         )
         return findings
     left = product.annual_capacity_kg - used_this_year_kg
+    figures = capacity_figures(product, used_this_year_kg, quantity_kg)
     if quantity_kg > left:
         findings.append(
             Finding(
                 "R4",
                 "mass_balance_exceeded",
-                f"{quantity_kg} kg exceeds the {max(left, Decimal(0))} kg left of the "
+                f"{quantity_kg} kg exceeds the {figures['left_kg']} kg left of the "
                 f"exporter's {product.annual_capacity_kg} kg declared for the year",
                 True,
+                figures,
             )
         )
     elif used_this_year_kg + quantity_kg > product.annual_capacity_kg * HIGH_USE_SHARE:
@@ -138,6 +161,21 @@ def screen_line(
                 "mass_balance_high",
                 "with this certificate the exporter uses over 90% of its declared capacity",
                 False,
+                figures,
             )
         )
     return findings
+
+
+def capacity_figures(
+    product: CertifiedProduct, used_this_year_kg: Decimal, quantity_kg: Decimal
+) -> dict[str, Decimal]:
+    """Mass balance (R4) as the reviewer weighs it: the exporter's declared annual capacity for
+    the product, what its other live certificates of the year take, this line, and what is left
+    before this line (never below zero)."""
+    return {
+        "annual_capacity_kg": product.annual_capacity_kg,
+        "used_kg": used_this_year_kg,
+        "requested_kg": quantity_kg,
+        "left_kg": max(product.annual_capacity_kg - used_this_year_kg, Decimal(0)),
+    }

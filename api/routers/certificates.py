@@ -55,7 +55,7 @@ async def certificate_detail(
         tasks = [
             TaskRead.of(t, now=now) for t in await TaskRepository(session).for_certificate(row.id)
         ]
-    return CertificateDetail(**CertificateRead.fields_of(row), tasks=tasks)
+    return CertificateDetail(**CertificateRead.fields_of(row, user.actor), tasks=tasks)
 
 
 @router.get("")
@@ -71,7 +71,10 @@ async def list_certificates(
     page = await CertificateRepository(session).list_visible(
         user.actor, status=status, hts_code=hts_code, q=q, limit=limit, cursor=cursor
     )
-    return Page(items=[CertificateRead.of(row) for row in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[CertificateRead.of(row, user.actor) for row in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/{certificate_id}")
@@ -93,7 +96,9 @@ async def list_events(
     page = await CertificateRepository(session).events(
         user.actor, certificate_id, limit=limit, cursor=cursor
     )
-    return Page(items=[EventRead.of(e) for e in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[EventRead.of(e, user.actor) for e in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post("/{certificate_id}/answer")

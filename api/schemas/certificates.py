@@ -6,9 +6,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from api.schemas.common import Comment, Kg, Message, field_rule
+from api.schemas.screening import FlagRead, detail_for, flags_for
 from api.schemas.tasks import TaskRead
 from domain.lifecycle import Command, check_comment
-from domain.model import Awaiting, Coverage, OrganicCategory, Role, Status
+from domain.model import Actor, Awaiting, Coverage, OrganicCategory, Role, Status
 from persistence.models import AuditEvent, Certificate
 
 
@@ -35,7 +36,8 @@ class CertificateRead(BaseModel):
     coverage: Coverage
     valid_from: date
     valid_until: date
-    flags: list[dict[str, Any]]
+    # The certifier and the exporter only: the importer gets [] (DESIGN 5).
+    flags: list[FlagRead]
     # When the named importer acknowledged receipt: a flag on `delivered`, not a state.
     acknowledged_at: datetime | None
     # R8: requested, reported, confirmed or missing; None where no report is due (yet).
@@ -46,7 +48,7 @@ class CertificateRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def fields_of(cls, row: Certificate) -> dict[str, Any]:
+    def fields_of(cls, row: Certificate, viewer: Actor) -> dict[str, Any]:
         # R5: no number before issuance, even while issuance is allocating one.
         issued = row.issued_at is not None
         return {
@@ -72,7 +74,7 @@ class CertificateRead(BaseModel):
             "coverage": Coverage(row.coverage),
             "valid_from": row.valid_from,
             "valid_until": row.valid_until,
-            "flags": list(row.flags),
+            "flags": flags_for(viewer, row.flags),
             "acknowledged_at": row.acknowledged_at,
             "reconciliation": row.reconciliation,
             "replaces": row.replaces_id,
@@ -82,8 +84,8 @@ class CertificateRead(BaseModel):
         }
 
     @classmethod
-    def of(cls, row: Certificate) -> CertificateRead:
-        return cls(**cls.fields_of(row))
+    def of(cls, row: Certificate, viewer: Actor) -> CertificateRead:
+        return cls(**cls.fields_of(row, viewer))
 
 
 class CertificateDetail(CertificateRead):
@@ -102,7 +104,7 @@ class EventRead(BaseModel):
     detail: dict[str, Any]
 
     @classmethod
-    def of(cls, row: AuditEvent) -> EventRead:
+    def of(cls, row: AuditEvent, viewer: Actor) -> EventRead:
         return cls(
             seq=row.seq,
             at=row.at,
@@ -111,7 +113,7 @@ class EventRead(BaseModel):
             actor_role=Role(row.actor_role),
             from_status=Status(row.from_status) if row.from_status else None,
             to_status=Status(row.to_status) if row.to_status else None,
-            detail=dict(row.detail),
+            detail=detail_for(viewer, row.detail),
         )
 
 

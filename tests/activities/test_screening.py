@@ -46,3 +46,10 @@ async def test_a_line_within_capacity_passes_and_one_beyond_it_fails(sessions) -
     assert await screening.screen_line(avocados(18_000)) == []
     [finding] = await screening.screen_line(avocados(500_001))
     assert (finding.rule, finding.code, finding.hard) == ("R4", "mass_balance_exceeded", True)
+    # The demo exporter declares 500,000 kg of avocados a year and has used none of it.
+    assert finding.details == {
+        "annual_capacity_kg": Decimal(500_000),
+        "used_kg": Decimal(0),
+        "requested_kg": Decimal(500_001),
+        "left_kg": Decimal(500_000),
+    }

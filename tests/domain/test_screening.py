@@ -207,3 +207,22 @@ def test_finding_as_dict_carries_every_field():
         "message": "no such code",
         "hard": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("quantity", "used", "left"),
+    [
+        pytest.param("500.001", "400", "600", id="high"),
+        pytest.param("601", "400", "600", id="exceeded"),
+        pytest.param("1", "1200", "0", id="already-over"),
+    ],
+)
+def test_mass_balance_findings_carry_the_capacity_figures(quantity, used, left):
+    [finding] = line("0901110015", quantity, capacity="1000", used=used)
+    assert finding.details == {
+        "annual_capacity_kg": Decimal(1000),
+        "used_kg": Decimal(used),
+        "requested_kg": Decimal(quantity),
+        "left_kg": Decimal(left),
+    }
+    assert finding.as_dict()["details"] == finding.details
