@@ -4,12 +4,17 @@ Both renderings are made from the canonical data as signed (parsed back from its
 page shows exactly what the signature attests. The PDF embeds that data and its signature and
 is then sealed with a signature over the whole file (domain.document_format). Pure Python from
 end to end: fpdf2 draws the PDF, segno the QR code, the font ships in a wheel.
+
+Stored text is shown, never trusted: Jinja escapes it, and a character that a rendering cannot
+show (not printable, or for the PDF not in its font) is shown as a visible mark with a note that
+the signed data holds the exact text, instead of vanishing or failing the issuance.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,13 +24,14 @@ from typing import Any
 
 import segno
 from fpdf import FPDF
-from fpdf.fonts import TextStyle
+from fpdf.fonts import TextStyle, TTFFont
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.canonical import canonical_bytes, parse_canonical
 from domain.document_format import DATA_NAME, SIGNATURE_NAME, encode_signature, seal
 from domain.model import Coverage, OrganicCategory
 from domain.signing import key_id, public_key_pem, sign
+from domain.text import is_printable_character
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "certificate"
 TEMPLATE = "certificate.html"
@@ -38,6 +44,14 @@ FONT_FILES = {
     "I": "SourceSansPro-It.ttf",
     "BI": "SourceSansPro-BoldIt.ttf",
 }
+
+# The replacement character marks what a page cannot show; the PDF's font lacks it, and has a
+# ballot box, which reads the same way.
+HTML_MARK = "\ufffd"
+PDF_MARK = "\u2610"
+# A table row cannot run over a page in fpdf2: lists longer than this (in characters) are printed
+# after the tables, as paragraphs, which can.
+LIST_IN_TABLE = 400
 
 BETWEEN_TAGS = re.compile(r">\s+<")
 GREEN = "#1f5130"
@@ -86,6 +100,27 @@ def _kg(value: str) -> str:
     return f"{Decimal(value):,f}"
 
 
+def shown(value: Any, can_show: Callable[[str], bool], mark: str) -> Any:
+    """`value` (the signed data, or any part of it) with every character that cannot be shown
+    replaced by `mark`."""
+    if isinstance(value, str):
+        return "".join(c if can_show(c) else mark for c in value)
+    if isinstance(value, dict):
+        return {key: shown(item, can_show, mark) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shown(item, can_show, mark) for item in value]
+    return value
+
+
+def font_characters(font_files: dict[str, str]) -> frozenset[int]:
+    """The code points that every style of the font has a glyph for."""
+    probe = FPDF()
+    for style, path in font_files.items():
+        probe.add_font(FONT_FAMILY, style, path)
+    cmaps = [set(font.cmap) for font in probe.fonts.values() if isinstance(font, TTFFont)]
+    return frozenset(set.intersection(*cmaps))
+
+
 class CertificateRenderer:
     def __init__(
         self, signing_key_pem: bytes, public_url: str, templates_dir: Path = DEFAULT_TEMPLATES
@@ -106,6 +141,11 @@ class CertificateRenderer:
         )
         fonts = resources.files("font_source_sans_pro").joinpath("files")
         self.fonts = {style: str(fonts.joinpath(name)) for style, name in FONT_FILES.items()}
+        # Data is printed upright, regular or bold; the italics lack Greek and Cyrillic.
+        glyphs = font_characters({style: self.fonts[style] for style in ("", "B")})
+        self.in_pdf: Callable[[str], bool] = lambda c: (
+            ord(c) in glyphs and is_printable_character(c)
+        )
 
     def render(
         self, data: dict[str, Any], verification_code: str, issued_at: datetime
@@ -117,20 +157,32 @@ class CertificateRenderer:
         url = verify_url(self.public_url, signed["number"], verification_code)
         qr = segno.make(url, error="m")
         context = {
-            "d": signed,
             "code": verification_code,
             "verify_url": url,
             "key_id": self.key_id,
             "signature": signature,
             "data_name": DATA_NAME,
             "signature_name": SIGNATURE_NAME,
+            "list_in_table": LIST_IN_TABLE,
         }
         template = self.templates.get_template(TEMPLATE)
-        html = template.render(medium="html", qr_data_uri=qr.svg_data_uri(), **context)
-        page = template.render(
-            medium="pdf", qr_data_uri=qr.png_data_uri(scale=8, border=2), **context
+        in_html = shown(signed, is_printable_character, HTML_MARK)
+        html = template.render(
+            medium="html",
+            d=in_html,
+            mark=HTML_MARK if in_html != signed else None,
+            qr_data_uri=qr.svg_data_uri(),
+            **context,
         )
-        pdf = self._pdf(page, signed, canonical, signature, issued_at)
+        in_pdf = shown(signed, self.in_pdf, PDF_MARK)
+        page = template.render(
+            medium="pdf",
+            d=in_pdf,
+            mark=PDF_MARK if in_pdf != signed else None,
+            qr_data_uri=qr.png_data_uri(scale=8, border=2),
+            **context,
+        )
+        pdf = self._pdf(page, in_pdf, canonical, signature, issued_at)
         return RenderedCertificate(
             canonical=canonical,
             signature=signature,
@@ -142,7 +194,7 @@ class CertificateRenderer:
     def _pdf(
         self,
         page: str,
-        signed: dict[str, Any],
+        in_pdf: dict[str, Any],
         canonical: bytes,
         signature: str,
         issued_at: datetime,
@@ -150,8 +202,8 @@ class CertificateRenderer:
         pdf = FPDF(format="A4")
         # Fixed dates make a re-rendering of the same certificate the same file.
         pdf.set_creation_date(issued_at)
-        pdf.set_author(signed["certifier"]["name"])
-        pdf.set_subject(f"{signed['product_name']}, HTS {signed['hts_code']}")
+        pdf.set_author(in_pdf["certifier"]["name"])
+        pdf.set_subject(f"{in_pdf['product_name']}, HTS {in_pdf['hts_code']}")
         pdf.set_creator("NOP-IC")
         pdf.set_lang("en")
         for style, path in self.fonts.items():
