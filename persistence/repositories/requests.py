@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import NotFound
@@ -16,11 +17,16 @@ class RequestRepository:
         self.session = session
 
     async def record(self, request: ImportRequestInput) -> bool:
-        """Write the request and one `submitted` certificate per line; False if already there."""
-        if await self.session.get(ImportRequest, request.request_id) is not None:
-            return False
-        self.session.add(
-            ImportRequest(
+        """Write the request and one `submitted` certificate per line; False if already there.
+
+        The API and the request's workflow both record it, at the same moment often: the first
+        insert wins and the other one does nothing (ON CONFLICT), rather than failing on the key.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        written = await self.session.execute(
+            insert(ImportRequest)
+            .values(
                 id=request.request_id,
                 created_by=request.created_by,
                 created_at=request.created_at,
@@ -35,8 +41,10 @@ class RequestRepository:
                 port_of_entry=request.port_of_entry,
                 shipment=request.shipment.model_dump(mode="json"),
             )
+            .on_conflict_do_nothing(index_elements=[ImportRequest.id])
         )
-        await self.session.flush()
+        if not written.rowcount:  # type: ignore[attr-defined]
+            return False
         for line in request.lines:
             self.session.add(
                 Certificate(

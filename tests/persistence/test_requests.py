@@ -1,3 +1,4 @@
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,21 @@ async def test_recording_a_request_twice_writes_it_once(db):
         assert await RequestRepository(session).record(request) is True
     async with transaction(db) as session:
         assert await RequestRepository(session).record(request) is False
+    assert await _count(db, ImportRequest) == 1
+    assert await _count(db, Certificate) == 2
+
+
+async def test_the_api_and_the_workflow_recording_it_at_once_write_it_once(db):
+    request = import_request(lines=[(AVOCADO, Decimal(10)), (COFFEE, Decimal(20))])
+
+    async def record_in_own_transaction() -> bool:
+        async with transaction(db) as session:
+            return await RequestRepository(session).record(request)
+
+    # Both look before the other has written: the loser must see the key taken, not fail on it.
+    outcomes = await asyncio.gather(*(record_in_own_transaction() for _ in range(4)))
+
+    assert sorted(outcomes) == [False, False, False, True]
     assert await _count(db, ImportRequest) == 1
     assert await _count(db, Certificate) == 2
 
