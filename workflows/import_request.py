@@ -12,11 +12,12 @@ import asyncio
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from domain.model import Awaiting, Status
     from workflows import _activities as act
+    from workflows._failures import screening_unavailable
     from workflows.contracts import (
         CERTIFICATE_WORKFLOW,
         IMPORT_REQUEST_WORKFLOW,
@@ -40,13 +41,16 @@ class ImportRequestWorkflow:
     async def run(self, request: ImportRequestInput) -> list[str]:
         """The ids of the certificate workflows, one per line."""
         await act.record_request(request)
-        findings = await act.screen_parties(
-            ScreenPartiesInput(
-                certifier_id=request.certifier_id,
-                exporter_id=request.exporter_id,
-                importer_id=request.importer_id,
-            )
+        parties = ScreenPartiesInput(
+            certifier_id=request.certifier_id,
+            exporter_id=request.exporter_id,
+            importer_id=request.importer_id,
         )
+        try:
+            findings = await act.screen_parties(parties)
+        except ActivityError as err:
+            # Screening that cannot run must not stop the request: the reviewer checks by hand.
+            findings = [screening_unavailable("R3", err)]
         return list(
             await asyncio.gather(
                 *(self._start_certificate(request, line, findings) for line in request.lines)
