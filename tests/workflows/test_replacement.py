@@ -7,17 +7,21 @@ test server's time skipping for whatever runs after it (see `Harness.start_certi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.numbering import parse_number
+from persistence.models import Certificate
 from tests.workflows.issuing import IMPORTERS, delivered, outbox, reaches
 from tests.workflows.support import Harness, time_skipping_server
 from tests.workflows.test_customs import refusal_code
+from tests.workflows.test_review import refusal
 from workflows.contracts import (
     REPLACE,
     SA_STATUS,
@@ -146,3 +150,57 @@ async def test_only_the_issuing_certifier_replaces_and_only_with_valid_changes(
     }
     assert await harness.status(cert) == "delivered"
     assert (await harness.certificate(cert)).replaced_by_id is None  # type: ignore[union-attr]
+
+
+async def test_a_replacement_that_cannot_be_created_changes_nothing(harness: Harness) -> None:
+    """R6 all or nothing: the database refuses the replacement's row (here a row already holds
+    its revision of the request line), so the original stays as it was and nobody is told."""
+    cert = await delivered(harness)
+    carmen = await harness.actor("certifier@demo.test")
+    blocker = await hold_next_revision(harness, cert)
+    mails_before = len(await outbox(harness, cert))
+    payload = ReplaceInput(
+        actor=carmen, changes=CertificateChanges(quantity_kg=Decimal(9000)), reason="Weighbridge"
+    )
+
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await harness.handle(cert).execute_update(REPLACE, payload, result_type=ReplaceResult)
+
+    assert refusal_code(caught) == ("Conflict", "replacement_failed")
+    assert "unchanged" in str(refusal(caught.value).message)
+    row = await harness.certificate(cert)
+    assert row is not None
+    assert (row.status, row.replaced_by_id) == ("delivered", None)
+    assert "replaced" not in await harness.actions(cert)
+    assert len(await outbox(harness, cert)) == mails_before
+    description = await harness.handle(cert).describe()
+    assert description.typed_search_attributes.get(SA_STATUS) == "delivered"
+
+    # Once the database takes it, the same command goes through.
+    await release_revision(harness, blocker)
+    result = await replace(harness, cert, payload)
+    assert result.status == "replaced"
+    await reaches(harness, result.replacement_id, "delivered")
+    await harness.assert_replays(certificate_workflow_id(cert))
+
+
+async def hold_next_revision(harness: Harness, cert: str) -> str:
+    """A row in the place the replacement's row must take: (request, line, revision + 1)."""
+    async with harness.sessions() as session, session.begin():
+        original = await session.get(Certificate, cert)
+        assert original is not None
+        blocker = Certificate(
+            **{
+                column.key: getattr(original, column.key)
+                for column in Certificate.__table__.columns
+                if column.key not in ("id", "number", "verification_code")
+            }
+        )
+        blocker.id, blocker.revision = str(uuid.uuid4()), original.revision + 1
+        session.add(blocker)
+        return blocker.id
+
+
+async def release_revision(harness: Harness, blocker: str) -> None:
+    async with harness.sessions() as session, session.begin():
+        await session.execute(delete(Certificate).where(Certificate.id == blocker))
