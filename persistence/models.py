@@ -175,8 +175,11 @@ class Certificate(Base):
     reconciliation: Mapped[str | None] = mapped_column(String(16))
     replaces_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
     replaced_by_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
-    # The workflow's sequence of the last transition written here: older writes never win.
+    # When and in which order of its workflow the last transition written here happened: an
+    # older write never wins, and after a reset the new run's transitions (later, whatever
+    # their sequence) do.
     projected_seq: Mapped[int] = mapped_column(Integer, default=0)
+    projected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -220,18 +223,25 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     projected_seq: Mapped[int] = mapped_column(Integer, default=0)
+    projected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditEvent(Base):
-    """Append-only trail (R9), keyed by workflow id and sequence so a retry writes it once."""
+    """Append-only trail (R9), keyed by workflow run and sequence so a retry writes it once.
+
+    The run is part of the key because a reset starts a new run that numbers its transitions
+    again from the reset point: those are new events, kept beside the ones they follow.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        UniqueConstraint("workflow_id", "seq"),
+        UniqueConstraint("workflow_id", "run_id", "seq"),
         Index("ix_audit_events_certificate", "certificate_id", "at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(64))
+    # Empty for events written before runs were recorded.
+    run_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     seq: Mapped[int] = mapped_column(Integer)
     certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificates.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime())

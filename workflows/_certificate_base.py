@@ -149,6 +149,7 @@ class CertificateMachinery:
             )
         return ProjectionInput(
             workflow_id=workflow.info().workflow_id,
+            run_id=workflow.info().run_id,
             seq=self.state.seq,
             certificate_id=self.input.certificate_id,
             at=workflow.now(),

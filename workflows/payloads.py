@@ -66,6 +66,8 @@ class ProjectionInput(BaseModel):
     """One transition of one certificate, written in one transaction by `project_transition`."""
 
     workflow_id: str
+    # The run that made the change: after a reset, a new run numbers its changes again.
+    run_id: str = ""
     seq: int
     certificate_id: str
     at: datetime

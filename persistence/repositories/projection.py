@@ -3,7 +3,7 @@ task, a customs entry or a reconciliation report, and the audit event, in one tr
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TaskState
@@ -11,27 +11,49 @@ from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsE
 from workflows.payloads import ProjectionInput
 
 
+def _same_change(seen: AuditEvent, change: ProjectionInput) -> None:
+    """A retry writes what it wrote before. Anything else under the same key is a workflow that
+    changed its own past: that must fail loudly (Temporal retries it, operators see it), not be
+    taken for a retry and dropped."""
+    event = change.event
+    if (seen.action, seen.to_status) != (event.action, event.to_status):
+        raise ProjectionConflict(
+            f"{change.workflow_id} run {change.run_id or '-'} seq {change.seq}: recorded as "
+            f"{seen.action} to {seen.to_status}, now {event.action} to {event.to_status}"
+        )
+
+
+class ProjectionConflict(Exception):
+    """Two different transitions of one workflow run under one sequence number."""
+
+
 class ProjectionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def apply(self, change: ProjectionInput) -> bool:
-        """Apply `change`; False when this (workflow id, seq) was written before.
+        """Apply `change`; False when this (workflow run, seq) was written before.
 
-        The audit event's unique key makes the whole write idempotent, and the `projected_seq`
-        guards mean a late write of an older transition never overwrites a newer one.
+        The audit event's unique key makes the whole write idempotent, and the guards on
+        (projected_at, projected_seq) mean a late write of an older transition never
+        overwrites a newer one, while a reset's new run, whose changes are later in time but
+        may be lower in sequence, is applied.
         """
         seen = await self.session.scalar(
-            select(AuditEvent.id).where(
-                AuditEvent.workflow_id == change.workflow_id, AuditEvent.seq == change.seq
+            select(AuditEvent).where(
+                AuditEvent.workflow_id == change.workflow_id,
+                AuditEvent.run_id == change.run_id,
+                AuditEvent.seq == change.seq,
             )
         )
         if seen is not None:
+            _same_change(seen, change)
             return False
         event = change.event
         self.session.add(
             AuditEvent(
                 workflow_id=change.workflow_id,
+                run_id=change.run_id,
                 seq=change.seq,
                 certificate_id=change.certificate_id,
                 at=change.at,
@@ -48,6 +70,7 @@ class ProjectionRepository:
             "awaiting": change.awaiting,
             "updated_at": change.at,
             "projected_seq": change.seq,
+            "projected_at": change.at,
         }
         if change.flags is not None:
             # JSON mode: the figures of a finding are decimals, kept exact as strings.
@@ -57,7 +80,17 @@ class ProjectionRepository:
             values.update(change.certificate.model_dump(exclude_none=True))
         await self.session.execute(
             update(Certificate)
-            .where(Certificate.id == change.certificate_id, Certificate.projected_seq < change.seq)
+            .where(
+                Certificate.id == change.certificate_id,
+                or_(
+                    Certificate.projected_at.is_(None),
+                    Certificate.projected_at < change.at,
+                    and_(
+                        Certificate.projected_at == change.at,
+                        Certificate.projected_seq < change.seq,
+                    ),
+                ),
+            )
             .values(**values)
         )
         if change.task is not None:
@@ -124,10 +157,12 @@ class ProjectionRepository:
                     created_at=change.at,
                     closed_at=closed_at,
                     projected_seq=change.seq,
+                    projected_at=change.at,
                 )
             )
             return
-        if existing.projected_seq >= change.seq:
+        newest = (existing.projected_at, existing.projected_seq)
+        if existing.projected_at is not None and newest >= (change.at, change.seq):
             return
         existing.state = task.state
         existing.assignee_id = task.assignee_id
@@ -135,3 +170,4 @@ class ProjectionRepository:
         existing.escalated = task.escalated
         existing.closed_at = closed_at
         existing.projected_seq = change.seq
+        existing.projected_at = change.at

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.model import Awaiting, Status, TaskState
 from persistence.db import transaction
 from persistence.models import AuditEvent, Certificate, Task
+from persistence.repositories.projection import ProjectionConflict
 from persistence.seed import demo_user_id
 from tests.persistence.factories import (
     T0,
@@ -18,6 +19,7 @@ from tests.persistence.factories import (
     transition,
 )
 from workflows.contracts import FindingRecord
+from workflows.payloads import ProjectionInput, TaskWrite
 
 LIMA = timezone(timedelta(hours=-5))
 
@@ -93,6 +95,64 @@ async def test_a_late_older_transition_does_not_overwrite_a_newer_one(db):
     ]
     # The audit trail keeps every transition, whatever order they arrived in.
     assert [e.seq for e in events] == [1, 2, 3]
+
+
+def in_run(change: ProjectionInput, run_id: str) -> ProjectionInput:
+    return change.model_copy(update={"run_id": run_id})
+
+
+async def test_a_reset_run_numbers_again_and_its_transitions_are_applied(db):
+    """After an admin resets a workflow, its new run numbers transitions again from the reset
+    point: later in time, lower in sequence than what the old run projected. They are new
+    events, and they win; the old run's stragglers do not."""
+    [certificate_id] = await record(db, import_request())
+    hour = timedelta(hours=1)
+    carmen, dora = demo_user_id("certifier@demo.test"), demo_user_id("certifier2@demo.test")
+
+    def claimed_by(who: str) -> TaskWrite:
+        return review_task(task_id="t", due_at=T0, state=TaskState.CLAIMED, assignee=who)
+
+    opened = review_task(task_id="t", due_at=T0)
+    old = [
+        transition(certificate_id, 1, Status.IN_REVIEW, task=opened, at=T0 + hour),
+        transition(certificate_id, 2, Status.IN_REVIEW, task=claimed_by(carmen), at=T0 + 2 * hour),
+        transition(certificate_id, 3, Status.APPROVED, at=T0 + 3 * hour),
+    ]
+    for change in old:
+        assert await project(db, in_run(change, "run-a")) is True
+
+    reset = in_run(
+        transition(certificate_id, 2, Status.IN_REVIEW, task=claimed_by(dora), at=T0 + 5 * hour),
+        "run-b",
+    )
+    assert await project(db, reset) is True
+    assert await project(db, reset) is False  # its retry is still a retry
+
+    straggler = in_run(transition(certificate_id, 4, Status.ISSUED, at=T0 + 4 * hour), "run-a")
+    assert await project(db, straggler) is True  # it happened: the trail keeps it
+
+    certificate, events, tasks = await _state(db, certificate_id)
+    assert (certificate.status, certificate.projected_seq) == (Status.IN_REVIEW, 2)
+    assert certificate.projected_at == T0 + 5 * hour
+    assert [(t.state, t.assignee_id) for t in tasks] == [(TaskState.CLAIMED, dora)]
+    assert sorted((e.seq, e.run_id) for e in events) == [
+        (1, "run-a"),
+        (2, "run-a"),
+        (2, "run-b"),
+        (3, "run-a"),
+        (4, "run-a"),
+    ]
+
+
+async def test_a_different_change_under_a_seen_key_fails_loudly(db):
+    [certificate_id] = await record(db, import_request())
+    first = in_run(transition(certificate_id, 1, Status.IN_REVIEW), "run-a")
+    other = in_run(transition(certificate_id, 1, Status.REJECTED), "run-a")
+    assert await project(db, first) is True
+    with pytest.raises(ProjectionConflict, match="recorded as to_in_review"):
+        await project(db, other)
+    certificate, events, _ = await _state(db, certificate_id)
+    assert (certificate.status, len(events)) == (Status.IN_REVIEW, 1)
 
 
 async def test_closing_a_task_stamps_its_closing_time(db):
