@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP: every body is {"detail", "code"}.
+"""The one place where errors become HTTP: every body is an ErrorBody, {"detail", "code"}.
 
 Foreign errors (Temporal, SQLAlchemy, Starlette, pydantic) are translated here by type, never by
 matching message text, so routes and repositories only ever raise the domain vocabulary.
@@ -20,6 +20,7 @@ from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedEr
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.schemas.errors import ErrorBody, FieldError
 from domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -38,13 +39,17 @@ def error_response(
     code: str,
     *,
     headers: Mapping[str, str] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"detail": detail, "code": code, **(extra or {})}
+    body = ErrorBody(detail=detail, code=code, errors=errors)
     all_headers = dict(headers or {})
     if status_code == 401:
         all_headers.setdefault("WWW-Authenticate", "Bearer")
-    return JSONResponse(body, status_code=status_code, headers=all_headers or None)
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status_code,
+        headers=all_headers or None,
+    )
 
 
 def domain_error_of_update(exc: WorkflowUpdateFailedError) -> DomainError | None:
@@ -60,27 +65,27 @@ def domain_error_of_update(exc: WorkflowUpdateFailedError) -> DomainError | None
     return cls(cause.message, code=code)
 
 
-def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+def _field_errors(errors: Sequence[Any]) -> list[FieldError]:
     out = []
     for error in errors:
         # The first element says where the value came from (body, query, path, header).
         loc = [str(part) for part in error.get("loc", ())[1:]]
-        out.append({"field": ".".join(loc), "message": str(error.get("msg", "invalid"))})
+        out.append(FieldError(field=".".join(loc), message=str(error.get("msg", "invalid"))))
     return out
 
 
 async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status_code, exc.detail, exc.code)
+    # A rule about one field answers as pydantic's refusals do: that field, in `errors`.
+    fields = None if exc.field is None else [FieldError(field=exc.field, message=exc.message)]
+    return error_response(exc.status_code, exc.detail, exc.code, errors=fields)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = _field_errors(exc.errors())
-    detail = "; ".join(
-        f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields
-    )
-    return error_response(422, detail or "invalid input", "invalid", extra={"errors": fields})
+    detail = "; ".join(f"{f.field}: {f.message}" if f.field else f.message for f in fields)
+    return error_response(422, detail or "invalid input", "invalid", errors=fields)
 
 
 async def _on_update_failed(request: Request, exc: Exception) -> JSONResponse:
@@ -110,6 +115,10 @@ async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONRes
 async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot even decode (not UTF-8, a broken form): invalid
+        # input like any other, so the 422 every operation declares.
+        return error_response(422, f"the request body is unreadable: {detail}", "invalid_body")
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, detail, code, headers=exc.headers)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.responses import SIGNED_IN, errors
 from api.schemas.auth import MeRead, OrganisationRead, TokenRead
 from api.security import issue_token
 from domain.errors import Unauthorized
@@ -25,7 +26,7 @@ def _decoy_hash() -> str:
     return hash_password("decoy password that no account has")
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=errors(401, 413, 422, 503))
 async def issue_access_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -42,7 +43,7 @@ async def issue_access_token(
     )
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(*SIGNED_IN))
 async def read_me(user: CurrentUser, session: SessionDep) -> MeRead:
     organisation = None
     if user.organisation_id is not None:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.responses import SIGNED_IN, errors
 from api.schemas.certificates import (
     AnswerCreate,
     CertificateDetail,
@@ -58,15 +59,15 @@ async def certificate_detail(
     return CertificateDetail(**CertificateRead.fields_of(row, user.actor), tasks=tasks)
 
 
-@router.get("")
+@router.get("", responses=errors(*SIGNED_IN, 422))
 async def list_certificates(
     user: CurrentUser,
     session: SessionDep,
     status: Status | None = None,
     hts_code: str | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    limit: int = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[CertificateRead]:
     page = await CertificateRepository(session).list_visible(
         user.actor, status=status, hts_code=hts_code, q=q, limit=limit, cursor=cursor
@@ -77,20 +78,20 @@ async def list_certificates(
     )
 
 
-@router.get("/{certificate_id}")
+@router.get("/{certificate_id}", responses=errors(*SIGNED_IN, 404, 422))
 async def read_certificate(
     certificate_id: str, user: CurrentUser, session: SessionDep
 ) -> CertificateDetail:
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.get("/{certificate_id}/events")
+@router.get("/{certificate_id}/events", responses=errors(*SIGNED_IN, 404, 422))
 async def list_events(
     certificate_id: str,
     user: CurrentUser,
     session: SessionDep,
-    limit: int = 100,
-    cursor: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Page[EventRead]:
     """The audit timeline, oldest first."""
     page = await CertificateRepository(session).events(
@@ -101,7 +102,7 @@ async def list_events(
     )
 
 
-@router.post("/{certificate_id}/answer")
+@router.post("/{certificate_id}/answer", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422))
 async def answer(
     certificate_id: str,
     body: AnswerCreate,
@@ -115,7 +116,7 @@ async def answer(
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/withdraw")
+@router.post("/{certificate_id}/withdraw", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422))
 async def withdraw(
     certificate_id: str,
     body: WithdrawCreate,
@@ -129,7 +130,7 @@ async def withdraw(
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/decision")
+@router.post("/{certificate_id}/decision", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422))
 async def decide(
     certificate_id: str,
     body: DecisionCreate,
@@ -145,7 +146,7 @@ async def decide(
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/acknowledge")
+@router.post("/{certificate_id}/acknowledge", responses=errors(*SIGNED_IN, 403, 404, 409, 422))
 async def acknowledge(
     certificate_id: str,
     user: CurrentUser,
@@ -160,7 +161,7 @@ async def acknowledge(
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/void")
+@router.post("/{certificate_id}/void", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422))
 async def void(
     certificate_id: str,
     body: VoidCreate,
@@ -174,7 +175,11 @@ async def void(
     return await certificate_detail(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/replace", status_code=201)
+@router.post(
+    "/{certificate_id}/replace",
+    status_code=201,
+    responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422),
+)
 async def replace(
     certificate_id: str,
     body: ReplaceCreate,

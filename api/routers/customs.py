@@ -6,12 +6,20 @@ from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, SessionDep, TemporalDep
 from api.entries import customs_data, record_entry
+from api.responses import SIGNED_IN, errors
 from api.schemas.customs import CustomsRead, EntryCreate, EntryRecorded
 
 router = APIRouter(prefix="/api/certificates", tags=["customs"])
 
 
-@router.post("/{certificate_id}/entries", status_code=201)
+@router.post(
+    "/{certificate_id}/entries",
+    status_code=201,
+    responses={
+        200: {"model": EntryRecorded, "description": "This entry line was recorded before."},
+        **errors(*SIGNED_IN, 403, 404, 409, 413, 422),
+    },
+)
 async def create_entry(
     certificate_id: str,
     body: EntryCreate,
@@ -27,6 +35,6 @@ async def create_entry(
     return recorded
 
 
-@router.get("/{certificate_id}/customs")
+@router.get("/{certificate_id}/customs", responses=errors(*SIGNED_IN, 403, 404, 409, 422))
 async def read_customs(certificate_id: str, user: CurrentUser, session: SessionDep) -> CustomsRead:
     return await customs_data(session, user, certificate_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentUser, SessionDep
+from api.responses import SIGNED_IN, errors_beside_a_document
 from api.security import Principal
 from domain.errors import Conflict
 from persistence.models import CertificateDocument
@@ -17,6 +19,11 @@ router = APIRouter(prefix="/api/certificates", tags=["documents"])
 # elsewhere (its QR code and styles are inline), so a browser may forbid both.
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+NOT_YET = errors_beside_a_document(*SIGNED_IN, 404, 409, 422)
+
+
+class PdfResponse(Response):
+    media_type = "application/pdf"
 
 
 async def issued_document(
@@ -29,22 +36,16 @@ async def issued_document(
     return document
 
 
-@router.get("/{certificate_id}/document.pdf")
-async def document_pdf(certificate_id: str, user: CurrentUser, session: SessionDep) -> Response:
+@router.get("/{certificate_id}/document.pdf", response_class=PdfResponse, responses=NOT_YET)
+async def document_pdf(certificate_id: str, user: CurrentUser, session: SessionDep) -> PdfResponse:
     document = await issued_document(session, user, certificate_id)
     disposition = f'attachment; filename="{document.number}.pdf"'
-    return Response(
-        document.pdf,
-        media_type="application/pdf",
-        headers={**PRIVATE, "Content-Disposition": disposition},
-    )
+    return PdfResponse(document.pdf, headers={**PRIVATE, "Content-Disposition": disposition})
 
 
-@router.get("/{certificate_id}/document.html")
-async def document_html(certificate_id: str, user: CurrentUser, session: SessionDep) -> Response:
+@router.get("/{certificate_id}/document.html", response_class=HTMLResponse, responses=NOT_YET)
+async def document_html(
+    certificate_id: str, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
     document = await issued_document(session, user, certificate_id)
-    return Response(
-        document.html,
-        media_type="text/html; charset=utf-8",
-        headers={**PRIVATE, "Content-Security-Policy": HTML_POLICY},
-    )
+    return HTMLResponse(document.html, headers={**PRIVATE, "Content-Security-Policy": HTML_POLICY})

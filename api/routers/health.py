@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import get_sessions, get_temporal
+from api.schemas.errors import HealthRead, HealthUnavailable
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
@@ -41,7 +42,11 @@ async def _temporal_ok(request: Request) -> bool:
         return False
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=HealthRead,
+    responses={503: {"model": HealthUnavailable, "description": "A part did not answer."}},
+)
 async def healthz(request: Request) -> JSONResponse:
     database, temporal = await asyncio.gather(_database_ok(request), _temporal_ok(request))
     parts = {
@@ -49,12 +54,12 @@ async def healthz(request: Request) -> JSONResponse:
         "temporal": "ok" if temporal else "unavailable",
     }
     if database and temporal:
-        return JSONResponse({"status": "ok", **parts})
+        return JSONResponse(HealthRead(status="ok", **parts).model_dump())
     failing = [name for name, ok in (("database", database), ("temporal", temporal)) if not ok]
-    body = {
-        "status": "unavailable",
+    body = HealthUnavailable(
+        status="unavailable",
         **parts,
-        "detail": f"{' and '.join(failing)} did not answer",
-        "code": "unavailable",
-    }
-    return JSONResponse(body, status_code=503)
+        detail=f"{' and '.join(failing)} did not answer",
+        code="unavailable",
+    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=503)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
 from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.responses import SIGNED_IN, errors
 from api.schemas.customs import ActualsConfirm, ActualsCreate, ReconciliationRead
 from api.security import Principal
 from persistence.repositories import CertificateRepository, CustomsRepository
@@ -29,7 +30,7 @@ async def reconciliation(
     return ReconciliationRead.of(row, shipments)
 
 
-@router.get("/{certificate_id}/actuals")
+@router.get("/{certificate_id}/actuals", responses=errors(*SIGNED_IN, 404, 422))
 async def read_actuals(
     certificate_id: str, user: CurrentUser, session: SessionDep
 ) -> ReconciliationRead:
@@ -37,7 +38,7 @@ async def read_actuals(
     return await reconciliation(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/actuals")
+@router.post("/{certificate_id}/actuals", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422))
 async def report_actuals(
     certificate_id: str,
     body: ActualsCreate,
@@ -53,7 +54,9 @@ async def report_actuals(
     return await reconciliation(session, user, certificate_id)
 
 
-@router.post("/{certificate_id}/actuals/confirm")
+@router.post(
+    "/{certificate_id}/actuals/confirm", responses=errors(*SIGNED_IN, 403, 404, 409, 413, 422)
+)
 async def confirm_actuals(
     certificate_id: str,
     body: ActualsConfirm,

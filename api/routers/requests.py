@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.responses import SIGNED_IN, errors
 from api.schemas.requests import RequestCreate, RequestCreated, RequestLineRead, RequestRead
 from api.submission import submit_request
 from domain.model import Coverage, OrganicCategory, Status
@@ -13,7 +14,11 @@ from persistence.repositories import CertificateRepository, RequestRepository
 router = APIRouter(prefix="/api/requests", tags=["requests"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(*SIGNED_IN, 403, 413, 422),
+)
 async def create_request(
     body: RequestCreate,
     user: CurrentUser,
@@ -24,7 +29,7 @@ async def create_request(
     return await submit_request(session, temporal, user, body, idempotency_key)
 
 
-@router.get("/{request_id}")
+@router.get("/{request_id}", responses=errors(*SIGNED_IN, 404, 422))
 async def read_request(request_id: str, user: CurrentUser, session: SessionDep) -> RequestRead:
     request = await RequestRepository(session).get_for_exporter(user.actor, request_id)
     rows = await CertificateRepository(session).for_request(request.id)

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.responses import SIGNED_IN, errors
 from api.schemas.common import Page
 from api.schemas.tasks import TaskRead
 from api.security import Principal
@@ -21,7 +22,7 @@ from workflows.contracts import CLAIM, RELEASE, ActorRef, ClaimInput, ReleaseInp
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
-@router.get("")
+@router.get("", responses=errors(*SIGNED_IN, 403, 422))
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
@@ -29,8 +30,8 @@ async def list_tasks(
     state: TaskState | None = None,
     assignee: Literal["me"] | None = None,
     overdue: bool | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[TaskRead]:
     """Open and claimed tasks of the caller's organisation, soonest due first."""
     now = datetime.now(UTC)
@@ -66,7 +67,7 @@ async def _task_command(
     return TaskRead.of(await tasks.get_visible(user.actor, task_id), now=datetime.now(UTC))
 
 
-@router.post("/{task_id}/claim")
+@router.post("/{task_id}/claim", responses=errors(*SIGNED_IN, 403, 404, 409, 422))
 async def claim_task(
     task_id: str,
     user: CurrentUser,
@@ -77,7 +78,7 @@ async def claim_task(
     return await _task_command(task_id, CLAIM, ClaimInput, user, session, temporal, idempotency_key)
 
 
-@router.post("/{task_id}/release")
+@router.post("/{task_id}/release", responses=errors(*SIGNED_IN, 403, 404, 409, 422))
 async def release_task(
     task_id: str,
     user: CurrentUser,

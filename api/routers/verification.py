@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, SettingsDep
+from api.responses import errors
 from api.schemas.verification import SigningKeyRead, VerificationRead
 from domain.errors import NotFound
 from domain.signing import key_id, public_key_pem
@@ -17,7 +18,7 @@ from persistence.repositories import CertificateRepository
 router = APIRouter(prefix="/api", tags=["verification"])
 
 
-@router.get("/verify/{number}")
+@router.get("/verify/{number}", responses=errors(404, 422, 503))
 async def verify(
     number: str,
     code: Annotated[str, Query(min_length=1, max_length=64)],
