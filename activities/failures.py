@@ -43,12 +43,20 @@ def is_transient(error: BaseException) -> bool:
 
 
 def permanent(error: BaseException) -> ApplicationError:
-    """`error` as a failure Temporal does not retry, typed by the original exception."""
-    return ApplicationError(
-        f"{type(error).__name__}: {error}",
-        type=type(error).__name__,
-        non_retryable=True,
-    )
+    """`error` as a failure Temporal does not retry, typed by the original exception, with a
+    message a certifier can act on (it goes into the timeline and the flag)."""
+    return ApplicationError(describe(error), type=type(error).__name__, non_retryable=True)
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return "refused by the mail server: " + "; ".join(
+            f"{refused.recipient} ({refused.code} {refused.message})"
+            for refused in error.recipients
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"refused by the mail server ({error.code} {error.message})"
+    return f"{type(error).__name__}: {error}"
 
 
 class _ClassifyFailures(ActivityInboundInterceptor):

@@ -7,6 +7,7 @@ import shutil
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -99,6 +100,35 @@ class _RecordingHandler:
             ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message)
         )
         return "250 Message accepted for delivery"
+
+
+class RefusingHandler(_RecordingHandler):
+    """A mail server that refuses some mailboxes for good (550), as a real one does."""
+
+    def __init__(self, server: SmtpServer, refused: frozenset[str] = frozenset()) -> None:
+        super().__init__(server)
+        self.refused = refused
+
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@contextmanager
+def serving(server: SmtpServer, refused: frozenset[str] = frozenset()) -> Iterator[None]:
+    """`server` up for the block, refusing `refused` for good."""
+    controller = Controller(
+        RefusingHandler(server, refused), hostname=server.host, port=server.port
+    )
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
 
 
 def free_port() -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.lifecycle import Command
+    from domain.errors import DomainError
+    from domain.lifecycle import Command, check_comment
     from domain.model import TaskKind, TaskState
-    from workflows._certificate_base import CertificateMachinery
+    from workflows._certificate_base import CertificateMachinery, refusal
     from workflows._certificate_rules import review_deadline, start_review_clock, stop_review_clock
     from workflows.contracts import (
         ANSWER,
@@ -71,6 +72,8 @@ class ReviewUpdates(CertificateMachinery):
 
     @workflow.update(name=DECIDE)
     async def decide(self, cmd: DecideInput) -> CommandResult:
+        # The comment was checked by the validator: it is the command's own, not the state's.
+        # Updates recorded before that check was here replay through this handler unchanged.
         target = self._check(DECISIONS[cmd.decision], cmd.actor)
         s, now = self.state, workflow.now()
         assert s.task is not None
@@ -92,7 +95,15 @@ class ReviewUpdates(CertificateMachinery):
 
     @decide.validator
     def _validate_decide(self, cmd: DecideInput) -> None:
-        self._check(DECISIONS[cmd.decision], cmd.actor)
+        self._check_decision(cmd)
+
+    def _check_decision(self, cmd: DecideInput) -> None:
+        command = DECISIONS[cmd.decision]
+        self._check(command, cmd.actor)
+        try:
+            check_comment(command, cmd.comment)
+        except DomainError as err:
+            raise refusal(err) from None
 
     @workflow.update(name=ANSWER)
     async def answer(self, cmd: AnswerInput) -> CommandResult:

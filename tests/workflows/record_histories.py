@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
 from domain.model import Coverage
 from persistence.db import create_engine, create_sessionmaker
-from tests.conftest import SmtpServer, _RecordingHandler, free_port, migrate_and_seed, sqlite_url
-from tests.workflows.issuing import delivered, entry, reaches
+from tests.conftest import SmtpServer, free_port, migrate_and_seed, serving, sqlite_url
+from tests.workflows.issuing import approved, delivered, entry, reaches
 from tests.workflows.issuing import record as record_entry
-from tests.workflows.support import Harness, line, request_input, time_skipping_server
+from tests.workflows.support import Harness, eventually, line, request_input, time_skipping_server
+from tests.workflows.test_timers import fired
 from workflows.contracts import (
     ACKNOWLEDGE,
     ANSWER,
@@ -49,6 +49,7 @@ from workflows.contracts import (
 )
 
 HISTORIES = Path(__file__).parent / "histories"
+Scenario = Callable[[Harness], Awaitable[dict[str, str]]]
 
 
 async def review_scenario(harness: Harness) -> dict[str, str]:
@@ -60,7 +61,8 @@ async def review_scenario(harness: Harness) -> dict[str, str]:
     await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=task.id))
     await harness.command(cert, RELEASE, ReleaseInput(actor=carmen, task_id=task.id))
     await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=task.id))
-    await harness.command(cert, DECIDE, DecideInput(actor=carmen, decision="request_info"))
+    question = DecideInput(actor=carmen, decision="request_info", comment="Which orchard?")
+    await harness.command(cert, DECIDE, question)
     await harness.env.sleep(timedelta(days=8))
     await harness.command(cert, ANSWER, AnswerInput(actor=exporter, message="Farm 7"))
     await harness.env.sleep(timedelta(days=10))
@@ -138,12 +140,24 @@ async def replaced_scenario(harness: Harness) -> dict[str, str]:
     }
 
 
-SCENARIOS = (
-    review_scenario,
-    request_scenario,
-    issued_life_scenario,
-    used_and_voided_scenario,
-    replaced_scenario,
+async def delivery_failed_scenario(harness: Harness) -> dict[str, str]:
+    """Version 3: the importer's mailbox refuses the certificate for good; it stays issued,
+    in force, and is used by an entry all the same."""
+    cert = await approved(harness, coverage=Coverage.MULTIPLE_SHIPMENTS)
+    await eventually(lambda: fired(harness, cert, "delivery_failed"))
+    await record_entry(harness, cert, entry("E-1", kg=18000))
+    await harness.handle(cert).result()
+    return {"certificate_delivery_failed": certificate_workflow_id(cert)}
+
+
+# Each scenario with the mailboxes its SMTP server refuses for good.
+SCENARIOS: tuple[tuple[Scenario, frozenset[str]], ...] = (
+    (review_scenario, frozenset()),
+    (request_scenario, frozenset()),
+    (issued_life_scenario, frozenset()),
+    (used_and_voided_scenario, frozenset()),
+    (replaced_scenario, frozenset()),
+    (delivery_failed_scenario, frozenset({"importer@demo.test"})),
 )
 
 
@@ -153,16 +167,16 @@ async def record(version: str) -> None:
         await migrate_and_seed(url)
         engine = create_engine(url)
         smtp = SmtpServer(host="127.0.0.1", port=free_port())
-        controller = Controller(_RecordingHandler(smtp), hostname=smtp.host, port=smtp.port)
-        controller.start()
         try:
             # One server per scenario: a child that completes would stop the clock of the next.
-            for scenario in SCENARIOS:
+            for scenario, refused in SCENARIOS:
                 async with (
                     time_skipping_server() as env,
                     Harness.running(env, create_sessionmaker(engine), smtp, Path(folder)) as h,
                 ):
-                    for name, workflow_id in (await scenario(h)).items():
+                    with serving(smtp, refused):
+                        recorded = await scenario(h)
+                    for name, workflow_id in recorded.items():
                         path = HISTORIES / f"{name}-{version}.json"
                         if path.exists():
                             raise SystemExit(f"{path} exists: recorded histories are kept")
@@ -170,7 +184,6 @@ async def record(version: str) -> None:
                         path.write_text(history.to_json())
                         print(f"wrote {path}")  # noqa: T201
         finally:
-            controller.stop()
             await engine.dispose()
 
 

@@ -9,15 +9,12 @@ number sequence is exhausted in the real database. A server of its own: the test
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowExecutionStatus
@@ -26,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.customs import expires_at
 from domain.model import Coverage, Status
 from persistence.models import NumberSequence
-from tests.conftest import SmtpServer, _RecordingHandler, free_port
+from tests.conftest import SmtpServer, free_port, serving
 from tests.workflows.issuing import IMPORTERS, approved, entry, outbox, reaches, record
 from tests.workflows.support import (
     CERTIFIER_ORG,
@@ -49,33 +46,6 @@ DAY = timedelta(days=1)
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with time_skipping_server() as environment:
         yield environment
-
-
-class _Refusing(_RecordingHandler):
-    """A mail server that refuses some mailboxes for good (550), as a real one does."""
-
-    def __init__(self, server: SmtpServer, refused: set[str]) -> None:
-        super().__init__(server)
-        self.refused = refused
-
-    async def handle_RCPT(
-        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
-    ) -> str:
-        if address in self.refused:
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-@contextmanager
-def serving(server: SmtpServer, refused: frozenset[str] = frozenset()) -> Iterator[None]:
-    handler = _Refusing(server, set(refused))
-    controller = Controller(handler, hostname=server.host, port=server.port)
-    controller.start()
-    try:
-        yield
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ def test_histories_of_each_workflow_are_kept() -> None:
         "certificate_replaced",
         "certificate_replacement",
     } <= names
+    # Version 3: mail beside the main loop, atomic replacement, a delivery refused for good.
+    assert "certificate_delivery_failed" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
