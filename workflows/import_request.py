@@ -40,7 +40,12 @@ class ImportRequestWorkflow:
     @workflow.run
     async def run(self, request: ImportRequestInput) -> list[str]:
         """The ids of the certificate workflows, one per line."""
-        await act.record_request(request)
+        try:
+            await act.record_request(request)
+        except ActivityError as err:
+            # The API records the request before it answers 201; the certificates go on, and a
+            # row still missing shows as their projection failing, to operators, not as silence.
+            workflow.logger.error("recording request %s failed: %s", request.request_id, err)
         parties = ScreenPartiesInput(
             certifier_id=request.certifier_id,
             exporter_id=request.exporter_id,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.document_format import verify_document
+from persistence.models import Certificate
 from tests.api.flow import (
     CERTIFIER,
     EXPORTER,
@@ -183,3 +187,21 @@ async def test_the_importer_acknowledges_receipt(
     assert acknowledged.status_code == 200, acknowledged.text
     assert acknowledged.json()["status"] == "delivered"
     assert acknowledged.json()["acknowledged_at"] is not None
+
+
+async def test_a_certificate_valid_to_the_end_of_the_calendar_verifies_without_error(
+    live_api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+):
+    """Accepted before R2 had a window, such a date once made verification answer 500."""
+    certificate = await delivered(live_api, auth)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate["id"])
+            .values(valid_until=date.max)
+        )
+    answer = await live_api.get(
+        f"/api/verify/{certificate['number']}", params={"code": certificate["verification_code"]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["valid"], answer.json()["valid_until"]) == (True, "9999-12-31")
