@@ -38,8 +38,11 @@ class Child:
             self.command, stdout=output, stderr=subprocess.STDOUT if output else None
         )
         if self.pid_file is not None:
-            # Operators (and the end-to-end test) find each process here.
-            self.pid_file.write_text(f"{self.process.pid}\n")
+            # Operators (and the end-to-end test) find each process here; written whole, so a
+            # reader during a restart sees the old id or the new one, never an empty file.
+            written = self.pid_file.with_suffix(".tmp")
+            written.write_text(f"{self.process.pid}\n")
+            written.replace(self.pid_file)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

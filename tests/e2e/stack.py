@@ -89,6 +89,22 @@ class DevStack:
             time.sleep(0.2)
         raise AssertionError("no new worker after kill -9")
 
+    def kill_temporal(self) -> None:
+        """`kill -9` the Temporal dev server, then wait until the supervisor's new one, on the
+        same database file, answers the API's health check."""
+        old = self.pid("temporal")
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.pid("temporal") != old:
+                try:
+                    if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.2)
+        raise AssertionError("no new Temporal dev server after kill -9")
+
     def mails(self) -> list[Message]:
         folder = self.data_dir / "mail"
         return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
