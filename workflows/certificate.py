@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Command
     from domain.model import Status, TaskKind, TaskState
+    from domain.screening import FINDINGS_DETAIL
     from workflows import _activities as act
     from workflows._certificate_rules import (
         ISSUED_LIFE_TIMERS,
@@ -143,7 +144,7 @@ class CertificateWorkflow(
                 raise
             line_findings = [screening_unavailable("R4", err)]
         findings = [*i.party_findings, *line_findings]
-        findings_detail = {"findings": [f.model_dump() for f in findings]}
+        findings_detail = {FINDINGS_DETAIL: [f.model_dump(mode="json") for f in findings]}
         if any(f.hard for f in findings):
             target = self._check(Command.FAIL_SCREENING, SYSTEM)
             self.state.flags = findings
