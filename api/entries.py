@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
+from api.schemas.common import Page
 from api.schemas.customs import CustomsRead, EntryCreate, EntryRead, EntryRecorded
 from api.security import Principal
 from api.temporal import TemporalGateway, WorkflowNotRunning
@@ -89,4 +90,13 @@ async def customs_data(session: AsyncSession, user: Principal, certificate_id: s
     if row.number is None or row.issued_at is None:
         raise Conflict("the certificate has not been issued", code="not_issued")
     entries = await CustomsRepository(session).entries(user.actor, row.id)
-    return CustomsRead.of(row, entries)
+    return CustomsRead.of(row, entries.items, entries.next_cursor)
+
+
+async def entry_lines(
+    session: AsyncSession, user: Principal, certificate_id: str, limit: int, cursor: str | None
+) -> Page[EntryRead]:
+    """Every party sees what the certificate was used for, as its timeline does."""
+    row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
+    page = await CustomsRepository(session).entries(user.actor, row.id, limit=limit, cursor=cursor)
+    return Page(items=[EntryRead.of(e) for e in page.items], next_cursor=page.next_cursor)

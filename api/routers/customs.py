@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentUser, SessionDep, TemporalDep
-from api.entries import customs_data, record_entry
+from api.deps import CurrentUser, Cursor, Limit, SessionDep, TemporalDep
+from api.entries import customs_data, entry_lines, record_entry
 from api.responses import SIGNED_IN, errors
-from api.schemas.customs import CustomsRead, EntryCreate, EntryRecorded
+from api.schemas.common import Page
+from api.schemas.customs import CustomsRead, EntryCreate, EntryRead, EntryRecorded
 
 router = APIRouter(prefix="/api/certificates", tags=["customs"])
 
@@ -33,6 +34,18 @@ async def create_entry(
     if recorded.repeat:
         response.status_code = 200
     return recorded
+
+
+@router.get("/{certificate_id}/entries", responses=errors(*SIGNED_IN, 404, 422))
+async def list_entries(
+    certificate_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[EntryRead]:
+    """The customs entry lines that used the certificate, in the order customs saw them."""
+    return await entry_lines(session, user, certificate_id, limit, cursor)
 
 
 @router.get("/{certificate_id}/customs", responses=errors(*SIGNED_IN, 403, 404, 409, 422))

@@ -80,10 +80,14 @@ class CustomsRead(BaseModel):
     lot_numbers: list[str]
     valid_from: dt.date
     valid_until: dt.date
+    # The first page of entry lines; the rest from GET .../entries with this cursor.
     entries: list[EntryRead]
+    entries_next_cursor: str | None = None
 
     @classmethod
-    def of(cls, row: Certificate, entries: list[CustomsEntry]) -> CustomsRead:
+    def of(
+        cls, row: Certificate, entries: list[CustomsEntry], next_cursor: str | None = None
+    ) -> CustomsRead:
         assert row.number is not None, "only an issued certificate has customs data"
         return cls(
             certificate_id=row.id,
@@ -99,6 +103,7 @@ class CustomsRead(BaseModel):
             valid_from=row.valid_from,
             valid_until=row.valid_until,
             entries=[EntryRead.of(e) for e in entries],
+            entries_next_cursor=next_cursor,
         )
 
 

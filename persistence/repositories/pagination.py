@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from domain.errors import Invalid
@@ -47,6 +47,14 @@ def decode_time(value: str) -> datetime:
     if moment.tzinfo is None:
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
     return moment
+
+
+def decode_date(value: str) -> date:
+    """A cursor's calendar day."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
 
 
 def decode_id(value: str) -> int:

@@ -144,3 +144,29 @@ async def test_an_invalid_entry_is_422(api: httpx.AsyncClient, auth: Auth, chang
     response = await api.post(url, json=entry("ENT-1", **changes), headers=auth(IMPORTER))
 
     assert (response.status_code, response.json()["code"]) == (422, "invalid"), response.text
+
+
+async def test_entry_lines_are_paged_for_every_party(
+    live_api: httpx.AsyncClient, auth: Auth, shipments: dict[str, Any]
+):
+    url = f"/api/certificates/{shipments['id']}/entries"
+    for number in ("ENT-3", "ENT-1", "ENT-2"):
+        answer = await live_api.post(url, json=entry(number, 1, 10), headers=auth(IMPORTER))
+        assert answer.status_code == 201, answer.text
+
+    for who in (IMPORTER, EXPORTER, CERTIFIER):
+        first = await live_api.get(url, params={"limit": 2}, headers=auth(who))
+        assert first.status_code == 200, first.text
+        rest = await live_api.get(
+            url, params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=auth(who)
+        )
+        numbers = [e["entry_number"] for e in first.json()["items"] + rest.json()["items"]]
+        assert numbers == ["ENT-1", "ENT-2", "ENT-3"], who
+        assert rest.json()["next_cursor"] is None
+
+    customs = await live_api.get(
+        f"/api/certificates/{shipments['id']}/customs", headers=auth(IMPORTER)
+    )
+    assert (len(customs.json()["entries"]), customs.json()["entries_next_cursor"]) == (3, None)
+    forged = await live_api.get(url, params={"cursor": "bm90IG91cnM"}, headers=auth(IMPORTER))
+    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_cursor")

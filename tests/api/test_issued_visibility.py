@@ -25,6 +25,7 @@ def endpoints(certificate_id: str) -> list[tuple[str, str, Any]]:
         ("GET", f"{url}/document.pdf", None),
         ("GET", f"{url}/document.html", None),
         ("GET", f"{url}/customs", None),
+        ("GET", f"{url}/entries", None),
     ]
 
 
