@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,17 @@ class DevStack:
     def pid(self, name: str) -> int:
         return int((self.data_dir / "run" / f"{name}.pid").read_text())
 
-    def kill_worker(self) -> None:
-        """`kill -9` the worker, then wait until the supervisor's new one polls Temporal."""
+    def kill_worker(self, when: Callable[[], bool] | None = None) -> None:
+        """`kill -9` the worker (the moment `when` holds, if given: it is asked in a tight
+        loop), then wait until the supervisor's new one polls Temporal."""
         log = self.data_dir / "logs" / "worker.log"
         polling = log.read_text().count("worker polling")
         old = self.pid("worker")
+        deadline = time.monotonic() + 60
+        while when is not None and not when():
+            if time.monotonic() > deadline:
+                raise AssertionError("the moment to kill the worker never came")
+            time.sleep(0.001)
         os.kill(old, signal.SIGKILL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

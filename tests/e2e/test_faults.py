@@ -36,6 +36,7 @@ from tests.e2e.lifecycles import (
     PatientClient,
     live,
     plan,
+    request_body,
 )
 from tests.e2e.stack import DevStack
 
@@ -217,3 +218,34 @@ async def test_hundred_lifecycles_survive_worker_and_temporal_kills(
             sys.stdout.write(f"\nfaults: {line}")
     with capsys.disabled():
         sys.stdout.write("\n")
+
+
+def mail_waiting(stack: DevStack) -> int:
+    found = rows(stack, "SELECT recipients FROM outbox WHERE sent_at IS NULL")
+    return sum(1 for (recipients,) in found if json.loads(str(recipients)))
+
+
+async def test_a_worker_killed_the_moment_a_mail_is_accepted_sends_it_once(
+    stack: DevStack,
+) -> None:
+    # The narrowest moment: the SMTP server has the message, the outbox does not know yet.
+    stack.start()
+    folder = stack.data_dir / "mail"
+    killing = asyncio.create_task(
+        asyncio.to_thread(stack.kill_worker, when=lambda: any(folder.glob("*.eml")))
+    )
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
+        client = await PatientClient.signed_in(http, EXPORTER, CERTIFIER)
+        life = Lifecycle(0, "withdraw")
+        await client.command(
+            "/api/requests", EXPORTER, "one", request_body(life, "single_shipment"), expect=201
+        )
+        await killing
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while mail_waiting(stack) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+
+    attempts = rows(stack, "SELECT key, attempts FROM outbox")
+    check_mail(stack)
+    # The message the kill interrupted was sent by a second attempt.
+    assert max(n for _, n in attempts) >= 2, attempts
