@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.printable_url import printable_url
 from api.routers import (
     auth,
     certificates,
@@ -52,7 +53,12 @@ def create_app(
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="NOP-IC", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="NOP-IC",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(printable_url)],
+    )
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.temporal = TemporalGateway(settings, temporal)

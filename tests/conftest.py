@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from persistence.db import create_engine, create_sessionmaker
 from persistence.migrate import upgrade
 from persistence.seed import seed_demo
+from tests.helpers import postgres_database
 
 
 def sqlite_url(path: Path) -> str:
@@ -51,6 +52,15 @@ def database_url(_seeded_sqlite_template: Path, tmp_path: Path) -> str:
     # The engine that built the template is disposed, so its WAL is checkpointed into the file.
     shutil.copyfile(_seeded_sqlite_template, path)
     return sqlite_url(path)
+
+
+@pytest.fixture(scope="session")
+async def seeded_postgres_url() -> AsyncIterator[str]:
+    """A database of this run on the local PostgreSQL server, migrated and seeded; for tests
+    that only read it (each writing test makes a database of its own)."""
+    async with postgres_database() as url:
+        await migrate_and_seed(url)
+        yield url
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from domain.errors import Invalid
+from domain.text import first_unprintable
 
 T = TypeVar("T")
 
@@ -34,6 +35,9 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     except (ValueError, json.JSONDecodeError) as exc:
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
     if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
+    # A forged cursor must not carry to the database what PostgreSQL refuses, such as a NUL.
+    if any(first_unprintable(k) is not None for k in key):
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor")
     return key
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import Role
+from domain.text import first_unprintable
 from persistence.models import User
 
 
@@ -14,6 +15,10 @@ class UserRepository:
         self.session = session
 
     async def by_email(self, email: str) -> User | None:
+        # PostgreSQL refuses a NUL in a query, and no account's address has a character that is
+        # not printable: such an address is no one's.
+        if first_unprintable(email) is not None:
+            return None
         return await self.session.scalar(
             select(User).where(func.lower(User.email) == email.strip().lower())
         )
