@@ -3,17 +3,20 @@ API and SMTP sink as separate processes, driven over HTTP."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from tests.e2e.stack import DevStack, login, wait_mail, wait_status
 
+TODAY = datetime.now(UTC).date()
 REQUEST = {
     "importer_id": "5550000002",
     "coverage": "single_shipment",
-    "valid_from": "2026-12-01",
-    "valid_until": "2026-12-31",
+    # R2: the validity starts within 30 days before the request, so from today, whenever it runs.
+    "valid_from": TODAY.isoformat(),
+    "valid_until": (TODAY + timedelta(days=30)).isoformat(),
     "country_of_origin": "PE",
     "port_of_export": "Callao",
     "port_of_entry": "Los Angeles",
