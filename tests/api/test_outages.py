@@ -93,7 +93,7 @@ async def timeline(
             .where(AuditEvent.certificate_id == certificate_id)
             .order_by(AuditEvent.seq)
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 async def outbox(sessions: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
