@@ -18,6 +18,7 @@ from tests.api.flow import (
     IMPORTER,
     OTHER_IMPORTER,
     Auth,
+    days_from_today,
     delivered,
     entry,
     in_review,
@@ -121,7 +122,9 @@ async def test_verification_needs_the_code_and_tells_only_validity(
 async def test_a_certificate_not_yet_in_force_verifies_as_not_valid(
     live_api: httpx.AsyncClient, auth: Auth
 ):
-    certificate = await delivered(live_api, auth, valid_from="2099-01-01", valid_until="2099-01-31")
+    certificate = await delivered(
+        live_api, auth, valid_from=days_from_today(30), valid_until=days_from_today(60)
+    )
 
     response = await live_api.get(
         f"/api/verify/{certificate['number']}", params={"code": certificate["verification_code"]}
