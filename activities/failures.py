@@ -21,6 +21,8 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from persistence.db import database_unreachable
+
 # SMTP reply codes 4xx say "try again later" (RFC 5321 4.2.1); 5xx say "never".
 SMTP_TRANSIENT = range(400, 500)
 
@@ -31,15 +33,9 @@ def is_transient(error: BaseException) -> bool:
         return any(refused.code in SMTP_TRANSIENT for refused in error.recipients)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return error.code in SMTP_TRANSIENT
-    if isinstance(error, sa.DBAPIError) and error.connection_invalidated:
-        return True
-    # OSError covers refused and reset connections, timeouts, and aiosmtplib's connect,
-    # disconnect and timeout errors; SQLAlchemy's OperationalError a database that is down,
-    # locked or out of connections.
-    return isinstance(
-        error,
-        OSError | sa.OperationalError | sa.InterfaceError | sa.DisconnectionError | sa.TimeoutError,
-    )
+    # A database away, locked or out of connections; OSError also covers aiosmtplib's connect,
+    # disconnect and timeout errors.
+    return database_unreachable(error) or isinstance(error, OSError | sa.InterfaceError)
 
 
 def permanent(error: BaseException) -> ApplicationError:

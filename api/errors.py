@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas.errors import ErrorBody, FieldError
 from domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from persistence.db import database_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        # Drivers say "the database is away" in many ways, some before SQLAlchemy wraps them.
+        return await _on_database_unavailable(request, exc)
     logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal error", "internal")
 

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,3 +52,31 @@ async def transaction(
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+# The database away, busy or out of connections, as asyncpg says it under SQLAlchemy's wrapper.
+_PG_UNREACHABLE = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_UNREACHABLE = (
+    OSError,  # refused, reset, timed out: also raised by asyncpg's connect before any wrapping
+    sa_exc.OperationalError,  # SQLite locked or busy; PostgreSQL's server-side failures
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # no pooled connection free in time
+    *_PG_UNREACHABLE,
+)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True when `error` says the database is away, busy or slow, not that a query is wrong: a
+    retry, or the same request a little later, may succeed."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

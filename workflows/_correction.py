@@ -185,7 +185,9 @@ class CorrectionUpdates(CertificateMachinery):
             if changes.hts_code is not None and not HTS_CODE.fullmatch(changes.hts_code):
                 raise Invalid("hts_code: 10 digits", code="invalid_hts_code")
             valid_until = changes.valid_until or i.valid_until
-            if valid_until is not None:
+            # Dates left as they were are not judged again: they were valid when issued.
+            dates_changed = changes.valid_from is not None or changes.valid_until is not None
+            if valid_until is not None and dates_changed:
                 check_valid_until(changes.valid_from or i.valid_from, valid_until)
         except DomainError as err:
             raise refusal(err) from None
