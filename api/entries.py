@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
@@ -18,8 +20,11 @@ from workflows.contracts import RECORD_ENTRY, ActorRef, EntryResult, RecordEntry
 
 
 def entry_update_id(certificate_id: str, entry: EntryCreate) -> str:
-    """The same entry line is the same update, whoever sends it and however often."""
-    return f"{RECORD_ENTRY}-{certificate_id}-{entry.entry_number}-{entry.line_number}"
+    """One update per POST. The workflow, not Temporal's update ids, tells a repeat from a new
+    entry line (R7): ten brokers' clicks at once are then one 201 and nine 200s, where one
+    update id for all would have answered each of them with the first outcome."""
+    line = f"{entry.entry_number}-{entry.line_number}"
+    return f"{RECORD_ENTRY}-{certificate_id}-{line}-{uuid.uuid4()}"
 
 
 def is_named_importer(user: Principal, row: Certificate) -> bool:
@@ -37,8 +42,7 @@ async def record_entry(
 ) -> EntryRecorded:
     """The certificate after the entry line; `repeat` when this (entry number, line) was known."""
     row = await CertificateRepository(session).get_visible(user.actor, certificate_id)
-    # Decided here as well as by the workflow: the update id names the entry line, not who
-    # sends it, so Temporal would answer anyone's repeat with the importer's outcome.
+    # Decided here as well as by the workflow: a caller who is not the importer learns nothing.
     if not is_named_importer(user, row):
         raise Forbidden("only the importer named on the certificate records entries")
     customs = CustomsRepository(session)
@@ -75,8 +79,7 @@ async def record_entry(
         certificate_id=result.certificate_id,
         status=result.status,
         remaining_kg=result.remaining_kg,
-        # A retried POST gets the first outcome back from Temporal (repeat=False), but the entry
-        # was already in the database when it arrived: it is a repeat all the same.
+        # The entry was already in the database when this POST arrived: a repeat all the same.
         repeat=result.repeat or known is not None,
         entry=EntryRead.of(recorded) if recorded is not None else None,
     )
