@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from persistence.db import transaction
 from persistence.repositories import ProjectionRepository, RequestRepository
+from persistence.repositories.projection import ProjectionConflict
 from workflows.contracts import (
     PROJECT_TRANSITION_ACTIVITY,
     PROJECT_TRANSITIONS_ACTIVITY,
@@ -23,11 +24,14 @@ from workflows.payloads import ProjectionInput
 
 @asynccontextmanager
 async def _not_ready_is_retried() -> AsyncIterator[None]:
-    """A row written by another process that is not there yet: retried, never a failure."""
+    """A row written by another process that is not there yet: retried, never a failure. So is
+    a conflict under a seen key: loud (a failing activity operators see), never dropped."""
     try:
         yield
     except (IntegrityError, LookupError) as exc:
         raise ApplicationError(str(exc), type="ProjectionNotReady") from exc
+    except ProjectionConflict as exc:
+        raise ApplicationError(str(exc), type="ProjectionConflict") from exc
 
 
 class ProjectionActivities:
@@ -37,7 +41,7 @@ class ProjectionActivities:
     @activity.defn(name=RECORD_REQUEST_ACTIVITY)
     async def record_request(self, request: ImportRequestInput) -> bool:
         """True when this call wrote the request; False when the API (or a retry) already had."""
-        async with transaction(self.sessions) as session:
+        async with _not_ready_is_retried(), transaction(self.sessions) as session:
             return await RequestRepository(session).record(request)
 
     @activity.defn(name=PROJECT_TRANSITION_ACTIVITY)

@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # fontTools tells of every glyph subset of every document it renders: noise, and CPU.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     settings = get_settings()
     if args.command == "dev":
         from cli.dev import run_dev

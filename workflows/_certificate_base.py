@@ -62,6 +62,8 @@ class CertificateMachinery:
     # Changes waiting for `_project_grouped`'s next transaction, and the task that writes them.
     unprojected: list[tuple[list[ProjectionInput], asyncio.Future[None]]]
     projector: asyncio.Task[None] | None
+    # The highest sequence number known to be in the database.
+    projected_seq: int
     # Mail goes out beside the main loop, never in its way (workflows._mailing); histories
     # recorded before that replay the old way, one mail after the other.
     background: bool
@@ -80,6 +82,7 @@ class CertificateMachinery:
             self.state = CertificateState(status=first)
         self.entry_keys = set(self.state.entry_keys)
         self.unprojected, self.projector = [], None
+        self.projected_seq = self.state.seq
         self.woken = False
         self.search_attributes = None
         self.background, self.sending, self.delivering = False, {}, None
@@ -186,6 +189,13 @@ class CertificateMachinery:
 
     async def _project(self, change: ProjectionInput) -> None:
         await act.project_transition(change)
+        self.projected_seq = max(self.projected_seq, change.seq)
+
+    async def _when_projected(self) -> None:
+        """Wait until every change made so far is in the database: a command that changes
+        nothing (a repeated click) must not answer before the one it repeats is readable."""
+        seen = self.state.seq
+        await workflow.wait_condition(lambda: self.projected_seq >= seen)
 
     async def _project_grouped(self, *changes: ProjectionInput) -> None:
         """Project `changes` with those of other updates waiting at the same time, in one
@@ -208,6 +218,9 @@ class CertificateMachinery:
                 for _, written in group:
                     written.set_exception(exc)
             else:
+                self.projected_seq = max(
+                    [self.projected_seq, *(c.seq for changes, _ in group for c in changes)]
+                )
                 for _, written in group:
                     written.set_result(None)
 

@@ -39,6 +39,7 @@ class CustomsUpdates(CertificateMachinery):
         self._check(Command.ACKNOWLEDGE, cmd.actor)
         s = self.state
         if s.acknowledged_at is not None:
+            await self._when_projected()
             return self._result()  # acknowledging twice is acknowledging once
         s.acknowledged_at, s.acknowledged_by = workflow.now(), cmd.actor.user_id
         await self._project(self._change("acknowledged", cmd.actor))
@@ -51,6 +52,7 @@ class CustomsUpdates(CertificateMachinery):
     @workflow.update(name=RECORD_ENTRY)
     async def record_entry(self, cmd: RecordEntryInput) -> EntryResult:
         if self._is_repeat(cmd):
+            await self._when_projected()
             return self._entry_result(repeat=True)
         outcome = self._entry_outcome(cmd)
         s = self.state

@@ -44,6 +44,7 @@ class ReviewUpdates(CertificateMachinery):
         task = self.state.task
         assert task is not None
         if task.assignee_id == cmd.actor.user_id:
+            await self._when_projected()
             return self._result()  # claiming what one holds already changes nothing
         task.state, task.assignee_id = TaskState.CLAIMED, cmd.actor.user_id
         await self._project(

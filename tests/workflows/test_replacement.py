@@ -158,7 +158,6 @@ async def test_a_replacement_that_cannot_be_created_changes_nothing(harness: Har
     cert = await delivered(harness)
     carmen = await harness.actor("certifier@demo.test")
     blocker = await hold_next_revision(harness, cert)
-    mails_before = len(await outbox(harness, cert))
     payload = ReplaceInput(
         actor=carmen, changes=CertificateChanges(quantity_kg=Decimal(9000)), reason="Weighbridge"
     )
@@ -172,7 +171,7 @@ async def test_a_replacement_that_cannot_be_created_changes_nothing(harness: Har
     assert row is not None
     assert (row.status, row.replaced_by_id) == ("delivered", None)
     assert "replaced" not in await harness.actions(cert)
-    assert len(await outbox(harness, cert)) == mails_before
+    assert not [row.key for row in await outbox(harness, cert) if "replaced" in row.key]
     description = await harness.handle(cert).describe()
     assert description.typed_search_attributes.get(SA_STATUS) == "delivered"
 
