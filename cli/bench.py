@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.bench_http import HttpTiming, bench_http, print_http
 from domain.model import Actor, Awaiting, Role, Status, TaskKind, TaskState
 from persistence.db import create_engine, create_sessionmaker
 from persistence.migrate import upgrade
@@ -175,7 +176,9 @@ async def _queries(sessions: async_sessionmaker[AsyncSession], repeat: int) -> d
         }
 
 
-async def bench_queue(count: int, repeat: int, database_url: str | None) -> list[Timing]:
+async def bench_queue(
+    count: int, repeat: int, database_url: str | None
+) -> tuple[list[Timing], list[HttpTiming]]:
     with tempfile.TemporaryDirectory() as scratch:
         url = database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         await upgrade(url)
@@ -189,6 +192,7 @@ async def bench_queue(count: int, repeat: int, database_url: str | None) -> list
             async with engine.begin() as conn:
                 await conn.execute(text("ANALYZE"))
             indexed = await _queries(sessions, repeat)
+            over_http = await bench_http(sessions, url, repeat, Path(scratch))
             async with engine.begin() as conn:
                 for index in QUEUE_INDEXES:
                     await conn.execute(text(f"DROP INDEX {index}"))
@@ -196,13 +200,14 @@ async def bench_queue(count: int, repeat: int, database_url: str | None) -> list
             baseline = await _queries(sessions, repeat)
         finally:
             await engine.dispose()
-    return [Timing(name, indexed[name], baseline[name]) for name in indexed]
+    return [Timing(name, indexed[name], baseline[name]) for name in indexed], over_http
 
 
 def run_bench_queue(count: int, repeat: int, database_url: str | None) -> int:
-    timings = asyncio.run(bench_queue(count, repeat, database_url))
+    timings, over_http = asyncio.run(bench_queue(count, repeat, database_url))
     print(f"\nmedian of {repeat} runs, {count} certificates (half of them certifier 555's)")
     print(f"{'query':<28}{'indexed ms':>12}{'no index ms':>13}{'ratio':>8}")
     for t in timings:
         print(f"{t.name:<28}{t.indexed_ms:>12.2f}{t.baseline_ms:>13.2f}{t.ratio:>7.1f}x")
+    print_http(over_http, repeat)
     return 0

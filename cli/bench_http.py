@@ -1,0 +1,186 @@
+"""The queue benchmark's second half: the same reads over HTTP, next to them as raw queries.
+
+A real uvicorn server in this process serves the API on the filled database; a client sends each
+read `repeat` times and keeps p50 and p95. The baseline is the repository query the route runs,
+timed alone in the same run on the same database, so the ratio is what HTTP, authentication,
+validation and serialisation add to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from api.security import issue_token
+from config.settings import Settings
+from domain.model import Actor, Role, Status
+from persistence.models import AuditEvent, Certificate
+from persistence.repositories import CertificateRepository, TaskRepository
+from persistence.seed import demo_user_id
+
+Read = Callable[[], Awaitable[object]]
+# A long timeline: a time-frame certificate with many customs entries has thousands of events.
+TIMELINE_EVENTS = 5_000
+
+
+@dataclass(frozen=True)
+class HttpTiming:
+    name: str
+    http_p50: float
+    http_p95: float
+    sql_p50: float
+    sql_p95: float
+
+    @property
+    def ratio(self) -> float:
+        return self.http_p50 / self.sql_p50 if self.sql_p50 else float("inf")
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+async def sampled(run: Read, repeat: int) -> tuple[float, float]:
+    await run()  # warm caches, the connection pool and the statement cache
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - began) * 1000)
+    return percentiles(samples)
+
+
+async def long_timeline(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """One of certifier 555's certificates, given a timeline of TIMELINE_EVENTS events."""
+    async with sessions() as session, session.begin():
+        certificate_id = await session.scalar(
+            select(Certificate.id).where(Certificate.certifier_id == "555").limit(1)
+        )
+        assert certificate_id is not None, "the fill gives certifier 555 certificates"
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        await session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "workflow_id": f"certificate-{certificate_id}",
+                    "run_id": "",
+                    "seq": seq,
+                    "certificate_id": certificate_id,
+                    "at": start + timedelta(seconds=seq),
+                    "actor_id": "system",
+                    "actor_role": Role.SYSTEM,
+                    "action": "entry_recorded",
+                    "from_status": Status.DELIVERED,
+                    "to_status": Status.DELIVERED,
+                    "detail": {"entry_number": f"E{seq}", "line_number": 1},
+                }
+                for seq in range(1, TIMELINE_EVENTS + 1)
+            ],
+        )
+    return certificate_id
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[str]:
+    """The API on a free loopback port, for the duration of the block; its base URL."""
+    app = create_app(settings, sessions=sessions)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # the server failed to start: say why
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def bench_http(
+    sessions: async_sessionmaker[AsyncSession], database_url: str, repeat: int, scratch: Path
+) -> list[HttpTiming]:
+    certificate_id = await long_timeline(sessions)
+    settings = Settings(
+        env="test", data_dir=scratch, database_url=database_url, jwt_secret=uuid.uuid4().hex * 2
+    )
+    certifier = demo_user_id("certifier@demo.test")
+    actor = Actor(certifier, Role.CERTIFIER, "555")
+    exporter = Actor(demo_user_id("exporter@demo.test"), Role.EXPORTER, "5550000001")
+    async with (
+        serving(settings, sessions) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+        sessions() as session,
+    ):
+        tasks, certificates = TaskRepository(session), CertificateRepository(session)
+
+        def as_user(user: Actor) -> dict[str, str]:
+            return {"Authorization": f"Bearer {issue_token(settings, user.user_id)}"}
+
+        async def get(path: str, user: Actor, **params: Any) -> object:
+            answer = await http.get(path, params=params, headers=as_user(user))
+            answer.raise_for_status()
+            return answer
+
+        deep = (await tasks.queue(actor, now=datetime.now(UTC), limit=50)).next_cursor
+        for _ in range(19):  # page 21, as a certifier paging through the queue reaches it
+            deep = (
+                await tasks.queue(actor, now=datetime.now(UTC), limit=50, cursor=deep)
+            ).next_cursor
+        timeline = f"/api/certificates/{certificate_id}/events"
+        reads: dict[
+            str, tuple[Callable[[], Awaitable[object]], Callable[[], Awaitable[object]]]
+        ] = {
+            "queue: first page": (
+                lambda: get("/api/tasks", actor, limit=50),
+                lambda: tasks.queue(actor, now=datetime.now(UTC), limit=50),
+            ),
+            "queue: page 21 by cursor": (
+                lambda: get("/api/tasks", actor, limit=50, **({"cursor": deep} if deep else {})),
+                lambda: tasks.queue(actor, now=datetime.now(UTC), limit=50, cursor=deep),
+            ),
+            "exporter's certificates": (
+                lambda: get("/api/certificates", exporter, limit=50),
+                lambda: certificates.list_visible(exporter, limit=50),
+            ),
+            f"timeline ({TIMELINE_EVENTS} events)": (
+                lambda: get(timeline, actor, limit=100),
+                lambda: certificates.events(actor, certificate_id, limit=100),
+            ),
+        }
+        timings = []
+        for name, (over_http, raw) in reads.items():
+            http_p50, http_p95 = await sampled(over_http, repeat)
+            sql_p50, sql_p95 = await sampled(raw, repeat)
+            timings.append(HttpTiming(name, http_p50, http_p95, sql_p50, sql_p95))
+    return timings
+
+
+def print_http(timings: list[HttpTiming], repeat: int) -> None:
+    print(f"\nover HTTP against the repository query alone, {repeat} runs each (ms)")
+    print(f"{'read':<28}{'http p50':>10}{'http p95':>10}{'sql p50':>10}{'sql p95':>10}{'ratio':>8}")
+    for t in timings:
+        print(
+            f"{t.name:<28}{t.http_p50:>10.2f}{t.http_p95:>10.2f}"
+            f"{t.sql_p50:>10.2f}{t.sql_p95:>10.2f}{t.ratio:>7.1f}x"
+        )
