@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     queue.add_argument("--certificates", type=int, default=100_000)
     queue.add_argument("--repeat", type=int, default=20)
     queue.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
+    lifecycle = benches.add_parser("lifecycle", help="whole lifecycles against a running stack")
+    lifecycle.add_argument("--certificates", type=int, default=300)
+    lifecycle.add_argument("--concurrency", type=int, default=30)
     verify = commands.add_parser("verify", help="check a certificate PDF's signatures offline")
     verify.add_argument("document", type=Path, help="the certificate PDF")
     verify.add_argument(
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         _migrate(settings)
     elif args.command == "seed":
         return _seed_command(settings, args.demo)
+    elif args.command == "bench" and args.bench == "lifecycle":
+        from cli.bench_lifecycle import run_bench_lifecycle
+
+        return run_bench_lifecycle(settings, args.certificates, args.concurrency)
     elif args.command == "bench":
         from cli.bench import run_bench_queue
 

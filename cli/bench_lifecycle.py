@@ -1,0 +1,205 @@
+"""`nopic bench lifecycle`: a certificate's whole life against the engine's own limit.
+
+Against a running embedded stack (`make run`, `nopic dev`) with the same settings, it drives N
+certificates, C at a time, over HTTP as their users would (cli/bench_lifecycle_http.py), then,
+on the same Temporal server, N bare workflows with the same human steps on a worker of its own in
+this process (cli/bench_bare.py). It prints both rates and their ratio, p50 and p95 of each kind
+of API call, the CPU each process of the stack spent per lifecycle (from /proc), and the history
+events and billable actions of a sample of certificates (counted as cli/bench_measure.py says).
+
+Ctrl-C stops the run: the lifecycles in flight are dropped (their certificates stay where they
+were) and the figures of those that finished are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cli.bench_bare import BARE_STEP, BareInput, BareWorkflow, StepInput, deliver, issue
+from cli.bench_http import percentiles
+from cli.bench_lifecycle_http import CALL_KINDS, LifecycleDriver
+from cli.bench_measure import ACTION_RULE, HistoryCount, Phase, ProcessCpu, Progress, run_phase
+from cli.worker import connect_temporal
+from config.settings import Settings
+from workflows.contracts import certificate_workflow_id, request_workflow_id
+
+STACK_PROCESSES = ("temporal", "worker", "api")
+HISTORY_SAMPLE = 10
+BARE_STEPS = ("claim", "decide", "acknowledge", "record entry")
+UPDATE_TIMEOUT = timedelta(seconds=60)
+
+
+@dataclass
+class Histories:
+    certificate: HistoryCount = field(default_factory=HistoryCount)
+    request: HistoryCount = field(default_factory=HistoryCount)
+    sampled: int = 0
+
+
+async def _history(client: Client, workflow_id: str, into: HistoryCount) -> None:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    into.add(history.events)
+
+
+async def _sample_histories(client: Client, ids: list[tuple[str, str]]) -> Histories:
+    """Events and actions of evenly spread (certificate, request) workflow pairs."""
+    counted = Histories()
+    step = max(len(ids) // HISTORY_SAMPLE, 1)
+    for certificate_id, request_id in ids[::step][:HISTORY_SAMPLE]:
+        await _history(client, certificate_id, counted.certificate)
+        await _history(client, request_id, counted.request)
+        counted.sampled += 1
+    return counted
+
+
+@contextlib.contextmanager
+def _stopped_by_ctrl_c(stop: asyncio.Event) -> Iterator[None]:
+    """The first Ctrl-C sets `stop`; a second one interrupts at once, as usual."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        print("\nstopping: the figures of what finished follow (Ctrl-C again to abort)")
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _nopic_phase(
+    settings: Settings, count: int, concurrency: int, stop: asyncio.Event
+) -> tuple[Phase, LifecycleDriver, dict[str, float | None]]:
+    cpu = ProcessCpu.of_stack(settings.data_dir / "run", STACK_PROCESSES)
+    limits = httpx.Limits(max_connections=concurrency + 5)
+    async with httpx.AsyncClient(base_url=settings.public_url, timeout=60, limits=limits) as http:
+        driver = LifecycleDriver(http, uuid.uuid4().hex[:8])
+        await driver.sign_in()
+        cpu.begin()
+        progress = Progress("NOP-IC", count)
+        phase = await run_phase(count, concurrency, driver.live, progress, stop)
+        return phase, driver, cpu.used()
+
+
+async def _bare_phase(
+    client: Client, settings: Settings, count: int, concurrency: int, stop: asyncio.Event
+) -> tuple[Phase, list[str], float | None]:
+    queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    ids = [f"{queue}-{index}" for index in range(count)]
+    cpu = ProcessCpu.of_stack(settings.data_dir / "run", ("temporal",))
+
+    async def live(index: int) -> None:
+        handle = await client.start_workflow(
+            BareWorkflow.run, BareInput(ids[index]), id=ids[index], task_queue=queue
+        )
+        for step in BARE_STEPS:
+            await handle.execute_update(
+                BARE_STEP, StepInput(step), id=step, rpc_timeout=UPDATE_TIMEOUT
+            )
+        await handle.result()
+
+    async with Worker(
+        client, task_queue=queue, workflows=[BareWorkflow], activities=[issue, deliver]
+    ):
+        cpu.begin()
+        phase = await run_phase(count, concurrency, live, Progress("bare", count), stop)
+        server = cpu.used()["temporal"]
+    return phase, ids[: phase.completed], server
+
+
+def _per(seconds: float | None, phase: Phase) -> str:
+    if seconds is None or not phase.completed:
+        return "n/a (restarted)" if seconds is None else "n/a"
+    return f"{seconds / phase.completed:.3f}"
+
+
+def _print_phase(name: str, phase: Phase) -> None:
+    status = "  (stopped by Ctrl-C)" if phase.interrupted else ""
+    print(
+        f"{name:<16}{phase.completed} lifecycles in {phase.seconds:.1f} s: "
+        f"{phase.rate:.2f}/s{status}"
+    )
+    if phase.failures:
+        print(f"{'':<16}{len(phase.failures)} failed, the first: {phase.failures[0]}")
+
+
+def _print_history(name: str, count: HistoryCount, sampled: int) -> None:
+    kinds = ", ".join(f"{kind} {n / sampled:.1f}" for kind, n in sorted(count.kinds.items()))
+    print(
+        f"  {name:<22}{count.events / sampled:>7.1f} events {count.actions / sampled:>6.1f} "
+        f"actions  ({kinds})"
+    )
+
+
+async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> int:
+    stop = asyncio.Event()
+    with _stopped_by_ctrl_c(stop):
+        client = await connect_temporal(settings)
+        nopic, driver, stack_cpu = await _nopic_phase(settings, count, concurrency, stop)
+        bare, bare_ids, bare_server_cpu = (
+            await _bare_phase(client, settings, count, concurrency, stop)
+            if not stop.is_set()
+            else (Phase(0, 0.0, True, []), [], None)
+        )
+        pairs = [
+            (certificate_workflow_id(lived.certificate_id), request_workflow_id(lived.request_id))
+            for lived in driver.lived
+        ]
+        histories = await _sample_histories(client, pairs)
+        bare_history = HistoryCount()
+        for workflow_id in bare_ids[:: max(len(bare_ids) // HISTORY_SAMPLE, 1)][:HISTORY_SAMPLE]:
+            await _history(client, workflow_id, bare_history)
+
+    print(f"\n{count} lifecycles asked, {concurrency} at a time, on {settings.temporal_address}")
+    _print_phase("NOP-IC", nopic)
+    _print_phase("bare workflow", bare)
+    ratio = f"{nopic.rate / bare.rate:.2f}" if bare.rate else "n/a"
+    print(f"{'ratio':<16}{ratio} (NOP-IC / bare)")
+
+    print(f"\n{'API call':<14}{'calls':>7}{'p50 ms':>9}{'p95 ms':>9}")
+    for kind in CALL_KINDS:
+        samples = driver.latencies.get(kind, [])
+        if samples:
+            p50, p95 = percentiles(samples)
+            print(f"{kind:<14}{len(samples):>7}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}")
+        else:
+            print(f"{kind:<14}{0:>7}{'n/a':>9}{'n/a':>9}")
+
+    print("\nCPU seconds per lifecycle (/proc utime+stime, children included)")
+    for name in STACK_PROCESSES:
+        print(f"  {name:<22}{_per(stack_cpu[name], nopic)}")
+    known = [seconds for seconds in stack_cpu.values() if seconds is not None]
+    print(f"  {'all three':<22}{_per(sum(known), nopic)}")
+    print(f"  {'temporal, bare':<22}{_per(bare_server_cpu, bare)}")
+
+    print(f"\nHistory per lifecycle; billable actions: {ACTION_RULE}")
+    if histories.sampled:
+        print(f"  sample of {histories.sampled} certificates")
+        _print_history("certificate workflow", histories.certificate, histories.sampled)
+        _print_history("request workflow", histories.request, histories.sampled)
+        both = HistoryCount(
+            histories.certificate.events + histories.request.events,
+            histories.certificate.actions + histories.request.actions,
+            histories.certificate.kinds + histories.request.kinds,
+        )
+        _print_history("certificate, all", both, histories.sampled)
+    bare_sampled = min(len(bare_ids), HISTORY_SAMPLE)
+    if bare_sampled:
+        _print_history("bare workflow", bare_history, bare_sampled)
+    return 130 if stop.is_set() else 0
+
+
+def run_bench_lifecycle(settings: Settings, count: int, concurrency: int) -> int:
+    return asyncio.run(bench_lifecycle(settings, count, concurrency))
