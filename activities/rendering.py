@@ -24,9 +24,10 @@ from typing import Any
 
 import segno
 from fpdf import FPDF
-from fpdf.fonts import TextStyle, TTFFont
+from fpdf.fonts import TextStyle
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from activities.pdf_fonts import FontFaces
 from domain.canonical import canonical_bytes, parse_canonical
 from domain.document_format import DATA_NAME, SIGNATURE_NAME, encode_signature, seal
 from domain.model import Coverage, OrganicCategory
@@ -44,6 +45,7 @@ FONT_FILES = {
     "I": "SourceSansPro-It.ttf",
     "BI": "SourceSansPro-BoldIt.ttf",
 }
+DATA_STYLES = ("", "B")
 
 # The replacement character marks what a page cannot show; the PDF's font lacks it, and has a
 # ballot box, which reads the same way.
@@ -112,13 +114,9 @@ def shown(value: Any, can_show: Callable[[str], bool], mark: str) -> Any:
     return value
 
 
-def font_characters(font_files: dict[str, str]) -> frozenset[int]:
-    """The code points that every style of the font has a glyph for."""
-    probe = FPDF()
-    for style, path in font_files.items():
-        probe.add_font(FONT_FAMILY, style, path)
-    cmaps = [set(font.cmap) for font in probe.fonts.values() if isinstance(font, TTFFont)]
-    return frozenset(set.intersection(*cmaps))
+def font_files() -> dict[str, str]:
+    fonts = resources.files("font_source_sans_pro").joinpath("files")
+    return {style: str(fonts.joinpath(name)) for style, name in FONT_FILES.items()}
 
 
 class CertificateRenderer:
@@ -139,10 +137,10 @@ class CertificateRenderer:
             coverage=lambda value: COVERAGE_LABELS[Coverage(value)],
             category=lambda value: CATEGORY_LABELS[OrganicCategory(value)],
         )
-        fonts = resources.files("font_source_sans_pro").joinpath("files")
-        self.fonts = {style: str(fonts.joinpath(name)) for style, name in FONT_FILES.items()}
-        # Data is printed upright, regular or bold; the italics lack Greek and Cyrillic.
-        glyphs = font_characters({style: self.fonts[style] for style in ("", "B")})
+        # Parsed once for every document this renderer makes (`pdf_fonts`). Data is printed
+        # upright, regular or bold; the italics lack Greek and Cyrillic.
+        self.fonts = FontFaces(FONT_FAMILY, font_files(), data_styles=DATA_STYLES)
+        glyphs = self.fonts.characters(DATA_STYLES)
         self.in_pdf: Callable[[str], bool] = lambda c: (
             ord(c) in glyphs and is_printable_character(c)
         )
@@ -206,8 +204,7 @@ class CertificateRenderer:
         pdf.set_subject(f"{in_pdf['product_name']}, HTS {in_pdf['hts_code']}")
         pdf.set_creator("NOP-IC")
         pdf.set_lang("en")
-        for style, path in self.fonts.items():
-            pdf.add_font(FONT_FAMILY, style, path)
+        self.fonts.add_to(pdf)
         pdf.set_margins(14, 12, 14)
         pdf.set_auto_page_break(True, margin=12)
         pdf.add_page()
@@ -235,4 +232,4 @@ class CertificateRenderer:
             mime_type="text/plain",
             desc=f"Ed25519 signature of {DATA_NAME}, base64, key {self.key_id}",
         )
-        return bytes(pdf.output())
+        return self.fonts.output(pdf)
