@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     queue.add_argument("--certificates", type=int, default=100_000)
     queue.add_argument("--repeat", type=int, default=20)
     queue.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
+    render = benches.add_parser("render", help="rendering and signing one certificate document")
+    render.add_argument("--documents", type=int, default=200)
     lifecycle = benches.add_parser("lifecycle", help="whole lifecycles against a running stack")
     lifecycle.add_argument("--certificates", type=int, default=300)
     lifecycle.add_argument("--concurrency", type=int, default=30)
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         _migrate(settings)
     elif args.command == "seed":
         return _seed_command(settings, args.demo)
+    elif args.command == "bench" and args.bench == "render":
+        from cli.bench_render import run_bench_render
+
+        return run_bench_render(args.documents)
     elif args.command == "bench" and args.bench == "lifecycle":
         from cli.bench_lifecycle import run_bench_lifecycle
 

@@ -1,0 +1,28 @@
+"""`nopic bench render` prints its figures and the ratio (speed itself is never asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+NUMBER = r"\d+\.\d"
+
+
+def test_bench_render_prints_both_renderers_and_their_ratio() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "bench", "render", "--documents", "3"],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+    lines = done.stdout.splitlines()
+    for name in ("fonts parsed and cut per document", "fonts parsed once, subsets kept"):
+        assert any(re.fullmatch(rf"{name}\s+{NUMBER}\s+{NUMBER}", line) for line in lines), name
+    ratio = rf"ratio \(baseline p50 / kept p50\): {NUMBER}x"
+    assert any(re.fullmatch(ratio, line) for line in lines)
+    assert any(line.startswith("render ") and "3/3" in line for line in lines)
