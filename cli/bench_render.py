@@ -33,6 +33,13 @@ NAMES = (
     "有机牛油果 Export Co.",
 )
 
+# What every benchmark certificate shares: one shipment, December, Peru to Los Angeles.
+SHIPPED = {
+    **{"coverage": "single_shipment", "country_of_origin": "PE"},
+    **{"valid_from": date(2026, 12, 1), "valid_until": date(2026, 12, 31)},
+    **{"port_of_export": "Callao", "port_of_entry": "Los Angeles"},
+}
+
 
 @dataclass(frozen=True)
 class RenderTiming:
@@ -64,13 +71,8 @@ def certificate(n: int) -> dict[str, Any]:
         "organic_category": "organic",
         "quantity_kg": Decimal(18000 + n),
         "lot_numbers": [f"L-2026-{n}"],
-        "coverage": "single_shipment",
-        "valid_from": date(2026, 12, 1),
-        "valid_until": date(2026, 12, 31),
-        "country_of_origin": "PE",
-        "port_of_export": "Callao",
-        "port_of_entry": "Los Angeles",
         "shipment": {"transport_mode": "sea", "bill_of_lading": f"MSCU{n:07d}", "containers": []},
+        **SHIPPED,
     }
 
 
