@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from config.settings import Settings
 from workflows.contracts import certificate_workflow_id, request_workflow_id
 
 STACK_PROCESSES = ("temporal", "worker", "api")
+THIS_PROCESS = "this bench"
 HISTORY_SAMPLE = 10
 BARE_STEPS = ("claim", "decide", "acknowledge", "record entry")
 UPDATE_TIMEOUT = timedelta(seconds=60)
@@ -79,10 +81,16 @@ def _stopped_by_ctrl_c(stop: asyncio.Event) -> Iterator[None]:
         loop.remove_signal_handler(signal.SIGINT)
 
 
+def _processes(settings: Settings) -> ProcessCpu:
+    """The stack's processes, and this one: the HTTP clients, then the bare worker and clients."""
+    stack = ProcessCpu.of_stack(settings.data_dir / "run", STACK_PROCESSES)
+    return ProcessCpu({**stack.pids, THIS_PROCESS: os.getpid()})
+
+
 async def _nopic_phase(
     settings: Settings, count: int, concurrency: int, stop: asyncio.Event
 ) -> tuple[Phase, LifecycleDriver, dict[str, float | None]]:
-    cpu = ProcessCpu.of_stack(settings.data_dir / "run", STACK_PROCESSES)
+    cpu = _processes(settings)
     limits = httpx.Limits(max_connections=concurrency + 5)
     async with httpx.AsyncClient(base_url=settings.public_url, timeout=60, limits=limits) as http:
         driver = LifecycleDriver(http, uuid.uuid4().hex[:8])
@@ -95,10 +103,11 @@ async def _nopic_phase(
 
 async def _bare_phase(
     client: Client, settings: Settings, count: int, concurrency: int, stop: asyncio.Event
-) -> tuple[Phase, list[str], float | None]:
+) -> tuple[Phase, list[str], dict[str, float | None]]:
     queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
     ids = [f"{queue}-{index}" for index in range(count)]
-    cpu = ProcessCpu.of_stack(settings.data_dir / "run", ("temporal",))
+    finished: list[str] = []
+    cpu = _processes(settings)
 
     async def live(index: int) -> None:
         handle = await client.start_workflow(
@@ -109,20 +118,27 @@ async def _bare_phase(
                 BARE_STEP, StepInput(step), id=step, rpc_timeout=UPDATE_TIMEOUT
             )
         await handle.result()
+        finished.append(ids[index])
 
     async with Worker(
         client, task_queue=queue, workflows=[BareWorkflow], activities=[issue, deliver]
     ):
         cpu.begin()
         phase = await run_phase(count, concurrency, live, Progress("bare", count), stop)
-        server = cpu.used()["temporal"]
-    return phase, ids[: phase.completed], server
+        used = cpu.used()
+    return phase, finished, used
 
 
 def _per(seconds: float | None, phase: Phase) -> str:
+    """Seconds per finished lifecycle; n/a for a phase not run, or a process restarted in it."""
     if seconds is None or not phase.completed:
-        return "n/a (restarted)" if seconds is None else "n/a"
+        return "n/a"
     return f"{seconds / phase.completed:.3f}"
+
+
+def _stack_total(used: dict[str, float | None]) -> float | None:
+    seconds = [used.get(name) for name in STACK_PROCESSES]
+    return None if None in seconds else sum(s for s in seconds if s is not None)
 
 
 def _print_phase(name: str, phase: Phase) -> None:
@@ -147,11 +163,11 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
     stop = asyncio.Event()
     with _stopped_by_ctrl_c(stop):
         client = await connect_temporal(settings)
-        nopic, driver, stack_cpu = await _nopic_phase(settings, count, concurrency, stop)
-        bare, bare_ids, bare_server_cpu = (
+        nopic, driver, nopic_cpu = await _nopic_phase(settings, count, concurrency, stop)
+        bare, bare_ids, bare_cpu = (
             await _bare_phase(client, settings, count, concurrency, stop)
             if not stop.is_set()
-            else (Phase(0, 0.0, True, []), [], None)
+            else (Phase(0, 0.0, True, []), [], {})
         )
         pairs = [
             (certificate_workflow_id(lived.certificate_id), request_workflow_id(lived.request_id))
@@ -178,11 +194,13 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
             print(f"{kind:<14}{0:>7}{'n/a':>9}{'n/a':>9}")
 
     print("\nCPU seconds per lifecycle (/proc utime+stime, children included)")
-    for name in STACK_PROCESSES:
-        print(f"  {name:<22}{_per(stack_cpu[name], nopic)}")
-    known = [seconds for seconds in stack_cpu.values() if seconds is not None]
-    print(f"  {'all three':<22}{_per(sum(known), nopic)}")
-    print(f"  {'temporal, bare':<22}{_per(bare_server_cpu, bare)}")
+    print(f"  {'':<22}{'NOP-IC':>16}{'bare':>16}")
+    for name in (*STACK_PROCESSES, THIS_PROCESS):
+        print(f"  {name:<22}{_per(nopic_cpu[name], nopic):>16}{_per(bare_cpu.get(name), bare):>16}")
+    print(
+        f"  {'stack, all three':<22}{_per(_stack_total(nopic_cpu), nopic):>16}"
+        f"{_per(_stack_total(bare_cpu), bare):>16}"
+    )
 
     print(f"\nHistory per lifecycle; billable actions: {ACTION_RULE}")
     if histories.sampled:
