@@ -29,13 +29,18 @@ class Child:
     command: list[str]
     log: Path | None = None
     pid_file: Path | None = None
+    # None: this process's environment (a bench gives its worker settings of its own).
+    env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
 
     def start(self) -> None:
         output = open(self.log, "ab") if self.log else None  # noqa: SIM115 - lives with the child
         self.process = subprocess.Popen(
-            self.command, stdout=output, stderr=subprocess.STDOUT if output else None
+            self.command,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            env=self.env,
         )
         if self.pid_file is not None:
             # Operators (and the end-to-end test) find each process here; written whole, so a
@@ -65,7 +70,7 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_for_port(host: str, port: int, timeout: float, child: Child) -> None:
+def wait_for_port(host: str, port: int, timeout: float, child: Child) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process is not None and child.process.poll() is not None:
@@ -78,7 +83,7 @@ def _wait_for_port(host: str, port: int, timeout: float, child: Child) -> None:
     raise RuntimeError(f"{child.name} did not listen on {host}:{port} within {timeout:.0f} s")
 
 
-def _temporal_command(settings: Settings) -> list[str]:
+def temporal_command(settings: Settings) -> list[str]:
     command = [
         settings.temporal_cli_path,
         "server",
@@ -101,7 +106,7 @@ def _temporal_command(settings: Settings) -> list[str]:
     return command
 
 
-def _prepare_database(settings: Settings) -> bool:
+def prepare_database(settings: Settings) -> bool:
     from cli.database import migrate, seed_demo_data
 
     asyncio.run(migrate(settings))
@@ -154,7 +159,7 @@ def run_dev(settings: Settings) -> int:
     run.mkdir(exist_ok=True)
     temporal = Child(
         "temporal",
-        _temporal_command(settings),
+        temporal_command(settings),
         log=logs / "temporal.log",
         pid_file=run / "temporal.pid",
     )
@@ -173,13 +178,13 @@ def run_dev(settings: Settings) -> int:
     try:
         print("starting the Temporal dev server ...", flush=True)
         temporal.start()
-        _wait_for_port(settings.temporal_host, settings.temporal_port, 60, temporal)
+        wait_for_port(settings.temporal_host, settings.temporal_port, 60, temporal)
         print("migrating and seeding the database ...", flush=True)
-        seeded = _prepare_database(settings)
+        seeded = prepare_database(settings)
         sink = start_mail_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
         worker.start()
         api.start()
-        _wait_for_port(settings.http_host, settings.http_port, 60, api)
+        wait_for_port(settings.http_host, settings.http_port, 60, api)
         print(_banner(settings, seeded), flush=True)
         print(f"logs: {logs}/{{temporal,worker,api}}.log", flush=True)
         while not stopping:

@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     queue.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
     render = benches.add_parser("render", help="rendering and signing one certificate document")
     render.add_argument("--documents", type=int, default=200)
+    memory = benches.add_parser("memory", help="the worker's RSS with N certificates waiting")
+    memory.add_argument("--certificates", type=int, default=10_000)
+    memory.add_argument("--concurrency", type=int, default=20)
     lifecycle = benches.add_parser("lifecycle", help="whole lifecycles against a running stack")
     lifecycle.add_argument("--certificates", type=int, default=300)
     lifecycle.add_argument("--concurrency", type=int, default=30)
@@ -107,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.bench_render import run_bench_render
 
         return run_bench_render(args.documents)
+    elif args.command == "bench" and args.bench == "memory":
+        from cli.bench_memory import run_bench_memory
+
+        return run_bench_memory(args.certificates, args.concurrency)
     elif args.command == "bench" and args.bench == "lifecycle":
         from cli.bench_lifecycle import run_bench_lifecycle
 

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
+
+from tests.bench.run import nopic_bench
 
 NUMBER = r"\d+\.\d"
 
 
 def test_bench_render_prints_both_renderers_and_their_ratio() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "bench", "render", "--documents", "3"],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-    lines = done.stdout.splitlines()
+    lines = nopic_bench("render", "--documents", "3", timeout=120)
     for name in ("fonts parsed and cut per document", "fonts parsed once, subsets kept"):
         assert any(re.fullmatch(rf"{name}\s+{NUMBER}\s+{NUMBER}", line) for line in lines), name
     ratio = rf"ratio \(baseline p50 / kept p50\): {NUMBER}x"
