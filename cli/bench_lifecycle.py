@@ -29,7 +29,15 @@ from temporalio.worker import Worker
 from cli.bench_bare import BARE_STEP, BareInput, BareWorkflow, StepInput, deliver, issue
 from cli.bench_http import percentiles
 from cli.bench_lifecycle_http import CALL_KINDS, LifecycleDriver
-from cli.bench_measure import ACTION_RULE, HistoryCount, Phase, ProcessCpu, Progress, run_phase
+from cli.bench_measure import (
+    ACTION_RULE,
+    REST_OF_MACHINE,
+    HistoryCount,
+    Phase,
+    ProcessCpu,
+    Progress,
+    run_phase,
+)
 from cli.worker import connect_temporal
 from config.settings import Settings
 from workflows.contracts import certificate_workflow_id, request_workflow_id
@@ -178,7 +186,10 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
         for workflow_id in bare_ids[:: max(len(bare_ids) // HISTORY_SAMPLE, 1)][:HISTORY_SAMPLE]:
             await _history(client, workflow_id, bare_history)
 
-    print(f"\n{count} lifecycles asked, {concurrency} at a time, on {settings.temporal_address}")
+    print(
+        f"\n{count} lifecycles asked, {concurrency} at a time, on {settings.temporal_address}, "
+        f"{os.cpu_count()} cores"
+    )
     _print_phase("NOP-IC", nopic)
     _print_phase("bare workflow", bare)
     ratio = f"{nopic.rate / bare.rate:.2f}" if bare.rate else "n/a"
@@ -195,7 +206,7 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
 
     print("\nCPU seconds per lifecycle (/proc utime+stime, children included)")
     print(f"  {'':<22}{'NOP-IC':>16}{'bare':>16}")
-    for name in (*STACK_PROCESSES, THIS_PROCESS):
+    for name in (*STACK_PROCESSES, THIS_PROCESS, REST_OF_MACHINE):
         print(f"  {name:<22}{_per(nopic_cpu[name], nopic):>16}{_per(bare_cpu.get(name), bare):>16}")
     print(
         f"  {'stack, all three':<22}{_per(_stack_total(nopic_cpu), nopic):>16}"

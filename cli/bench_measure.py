@@ -92,12 +92,24 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time all cores spent busy since boot (idle and I/O wait left out), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+# Whatever else ran on the machine meanwhile: another load sharing the cores shows here.
+REST_OF_MACHINE = "rest of the machine"
+
+
 @dataclass
 class ProcessCpu:
     """The stack's processes by the ids `nopic dev` writes, and their CPU at the start."""
 
     pids: dict[str, int]
     start: dict[str, float] = field(default_factory=dict)
+    machine_start: float = 0.0
 
     @classmethod
     def of_stack(cls, run_dir: Path, names: Iterable[str]) -> ProcessCpu:
@@ -105,15 +117,21 @@ class ProcessCpu:
 
     def begin(self) -> None:
         self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.machine_start = machine_cpu_seconds()
 
     def used(self) -> dict[str, float | None]:
-        """CPU seconds since `begin`; None for a process restarted meanwhile (its id is gone)."""
+        """CPU seconds since `begin` of each process and of the rest of the machine; None for a
+        process restarted meanwhile (its id is gone), and then for the rest too."""
+        machine = machine_cpu_seconds() - self.machine_start
         used: dict[str, float | None] = {}
         for name, pid in self.pids.items():
             try:
                 used[name] = cpu_seconds(pid) - self.start[name]
             except FileNotFoundError:
                 used[name] = None
+        known = [seconds for seconds in used.values() if seconds is not None]
+        rest = machine - sum(known) if len(known) == len(used) else None
+        used[REST_OF_MACHINE] = rest
         return used
 
 
