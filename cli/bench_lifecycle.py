@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from cli.bench_bare import BARE_STEP, BareInput, BareWorkflow, StepInput, deliver, issue
@@ -36,6 +42,7 @@ from cli.bench_measure import (
     Phase,
     ProcessCpu,
     Progress,
+    RunFailed,
     run_phase,
 )
 from cli.worker import connect_temporal
@@ -47,6 +54,13 @@ THIS_PROCESS = "this bench"
 HISTORY_SAMPLE = 10
 BARE_STEPS = ("claim", "decide", "acknowledge", "record entry")
 UPDATE_TIMEOUT = timedelta(seconds=60)
+# What a bare lifecycle may meet on a loaded server: it fails that one, not the run.
+TEMPORAL_ERRORS = (
+    RPCError,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 
 
 @dataclass
@@ -118,14 +132,17 @@ async def _bare_phase(
     cpu = _processes(settings)
 
     async def live(index: int) -> None:
-        handle = await client.start_workflow(
-            BareWorkflow.run, BareInput(ids[index]), id=ids[index], task_queue=queue
-        )
-        for step in BARE_STEPS:
-            await handle.execute_update(
-                BARE_STEP, StepInput(step), id=step, rpc_timeout=UPDATE_TIMEOUT
+        try:
+            handle = await client.start_workflow(
+                BareWorkflow.run, BareInput(ids[index]), id=ids[index], task_queue=queue
             )
-        await handle.result()
+            for step in BARE_STEPS:
+                await handle.execute_update(
+                    BARE_STEP, StepInput(step), id=step, rpc_timeout=UPDATE_TIMEOUT
+                )
+            await handle.result()
+        except TEMPORAL_ERRORS as exc:
+            raise RunFailed(f"{ids[index]}: {exc!r}") from exc
         finished.append(ids[index])
 
     async with Worker(
@@ -167,10 +184,57 @@ def _print_history(name: str, count: HistoryCount, sampled: int) -> None:
     )
 
 
+def _print_calls(latencies: dict[str, list[float]]) -> None:
+    print(f"\n{'API call':<14}{'calls':>7}{'p50 ms':>9}{'p95 ms':>9}")
+    for kind in CALL_KINDS:
+        samples = latencies.get(kind, [])
+        if samples:
+            p50, p95 = percentiles(samples)
+            print(f"{kind:<14}{len(samples):>7}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}")
+        else:
+            print(f"{kind:<14}{0:>7}{'n/a':>9}{'n/a':>9}")
+
+
+def _print_cpu(
+    nopic: Phase, nopic_cpu: dict[str, float | None], bare: Phase, bare_cpu: dict[str, float | None]
+) -> None:
+    print("\nCPU seconds per lifecycle (/proc utime+stime, children included)")
+    print(f"  {'':<22}{'NOP-IC':>16}{'bare':>16}")
+    for name in (*STACK_PROCESSES, THIS_PROCESS, REST_OF_MACHINE):
+        print(f"  {name:<22}{_per(nopic_cpu[name], nopic):>16}{_per(bare_cpu.get(name), bare):>16}")
+    print(
+        f"  {'stack, all three':<22}{_per(_stack_total(nopic_cpu), nopic):>16}"
+        f"{_per(_stack_total(bare_cpu), bare):>16}"
+    )
+
+
+def _print_histories(histories: Histories, bare: HistoryCount, bare_sampled: int) -> None:
+    print(f"\nHistory per lifecycle; billable actions: {ACTION_RULE}")
+    if histories.sampled:
+        print(f"  sample of {histories.sampled} certificates")
+        _print_history("certificate workflow", histories.certificate, histories.sampled)
+        _print_history("request workflow", histories.request, histories.sampled)
+        both = HistoryCount(
+            histories.certificate.events + histories.request.events,
+            histories.certificate.actions + histories.request.actions,
+            histories.certificate.kinds + histories.request.kinds,
+        )
+        _print_history("certificate, all", both, histories.sampled)
+    if bare_sampled:
+        _print_history("bare workflow", bare, bare_sampled)
+
+
 async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> int:
+    try:
+        _processes(settings).begin()
+        client = await connect_temporal(settings)
+    # A missing or stale pid file, or no server: the SDK reports a refused connection as a
+    # bare RuntimeError.
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"no running stack ({exc}): start `nopic dev` with the same NOPIC_ settings")
+        return 1
     stop = asyncio.Event()
     with _stopped_by_ctrl_c(stop):
-        client = await connect_temporal(settings)
         nopic, driver, nopic_cpu = await _nopic_phase(settings, count, concurrency, stop)
         bare, bare_ids, bare_cpu = (
             await _bare_phase(client, settings, count, concurrency, stop)
@@ -183,7 +247,8 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
         ]
         histories = await _sample_histories(client, pairs)
         bare_history = HistoryCount()
-        for workflow_id in bare_ids[:: max(len(bare_ids) // HISTORY_SAMPLE, 1)][:HISTORY_SAMPLE]:
+        bare_sample = bare_ids[:: max(len(bare_ids) // HISTORY_SAMPLE, 1)][:HISTORY_SAMPLE]
+        for workflow_id in bare_sample:
             await _history(client, workflow_id, bare_history)
 
     print(
@@ -194,39 +259,9 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
     _print_phase("bare workflow", bare)
     ratio = f"{nopic.rate / bare.rate:.2f}" if bare.rate else "n/a"
     print(f"{'ratio':<16}{ratio} (NOP-IC / bare)")
-
-    print(f"\n{'API call':<14}{'calls':>7}{'p50 ms':>9}{'p95 ms':>9}")
-    for kind in CALL_KINDS:
-        samples = driver.latencies.get(kind, [])
-        if samples:
-            p50, p95 = percentiles(samples)
-            print(f"{kind:<14}{len(samples):>7}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}")
-        else:
-            print(f"{kind:<14}{0:>7}{'n/a':>9}{'n/a':>9}")
-
-    print("\nCPU seconds per lifecycle (/proc utime+stime, children included)")
-    print(f"  {'':<22}{'NOP-IC':>16}{'bare':>16}")
-    for name in (*STACK_PROCESSES, THIS_PROCESS, REST_OF_MACHINE):
-        print(f"  {name:<22}{_per(nopic_cpu[name], nopic):>16}{_per(bare_cpu.get(name), bare):>16}")
-    print(
-        f"  {'stack, all three':<22}{_per(_stack_total(nopic_cpu), nopic):>16}"
-        f"{_per(_stack_total(bare_cpu), bare):>16}"
-    )
-
-    print(f"\nHistory per lifecycle; billable actions: {ACTION_RULE}")
-    if histories.sampled:
-        print(f"  sample of {histories.sampled} certificates")
-        _print_history("certificate workflow", histories.certificate, histories.sampled)
-        _print_history("request workflow", histories.request, histories.sampled)
-        both = HistoryCount(
-            histories.certificate.events + histories.request.events,
-            histories.certificate.actions + histories.request.actions,
-            histories.certificate.kinds + histories.request.kinds,
-        )
-        _print_history("certificate, all", both, histories.sampled)
-    bare_sampled = min(len(bare_ids), HISTORY_SAMPLE)
-    if bare_sampled:
-        _print_history("bare workflow", bare_history, bare_sampled)
+    _print_calls(driver.latencies)
+    _print_cpu(nopic, nopic_cpu, bare, bare_cpu)
+    _print_histories(histories, bare_history, len(bare_sample))
     return 130 if stop.is_set() else 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -65,3 +66,15 @@ def test_ctrl_c_stops_and_prints_what_finished(stack: DevStack) -> None:
     assert running.returncode == 130, out
     assert re.search(r"^NOP-IC +\d+ lifecycles in .*\(stopped by Ctrl-C\)$", out, re.M), out
     assert re.search(rf"^submit +\d+ +{NUMBER} +{NUMBER}$", out, re.M), out
+
+
+def test_without_a_running_stack_it_says_so(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*BENCH, "--certificates", "1"],
+        env={**os.environ, "NOPIC_DATA_DIR": str(tmp_path), "NOPIC_TEMPORAL_PORT": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no running stack" in done.stdout
