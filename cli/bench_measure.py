@@ -7,7 +7,8 @@ list of actions (docs.temporal.io/cloud/actions), one action per event of these 
   continue-as-new), and the parent's `StartChildWorkflowExecutionInitiated`;
 - activity scheduled (`ActivityTaskScheduled`), plus one per retry: an `ActivityTaskStarted`
   whose attempt is above 1 adds attempt - 1 (the history keeps only the last attempt's start);
-- local activity (`MarkerRecorded`), one per marker;
+- local activity (`MarkerRecorded` named `core_local_activity`), one per marker; the markers of
+  `workflow.patched` (`core_patch`) are no action;
 - timer started (`TimerStarted`);
 - signal received or sent (`WorkflowExecutionSignaled`, `SignalExternalWorkflowExecutionInitiated`)
   and external cancellation requested;
@@ -40,7 +41,6 @@ ONE_ACTION_EVENTS = frozenset(
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
         EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
         EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-        EventType.EVENT_TYPE_MARKER_RECORDED,
         EventType.EVENT_TYPE_TIMER_STARTED,
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
         EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
@@ -62,6 +62,8 @@ ACTION_RULE = (
     " timer, signal, update accepted, search attribute upsert and memo change"
     " (cli/bench_measure.py)"
 )
+# sdk-core's marker of a local activity's result (its patch markers are named core_patch).
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 TTY_REFRESH_SECONDS = 0.5
 PIPE_REFRESH_SECONDS = 10.0
 
@@ -77,6 +79,12 @@ class HistoryCount:
             self.events += 1
             if event.event_type in ONE_ACTION_EVENTS:
                 self.actions += 1
+            if (
+                event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+                and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            ):
+                self.actions += 1
+                self.kinds["local activities"] += 1
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 self.actions += max(event.activity_task_started_event_attributes.attempt - 1, 0)
             if event.event_type in ACTION_KINDS:
