@@ -9,8 +9,8 @@ kept. Every document's record starts with the same common characters in the same
 documents whose text stays within them (most: Latin names, digits, punctuation) share one subset,
 and only a document with rarer characters has a subset of its own cut.
 
-The PDF objects written are those fpdf2 2.8 writes for a TrueType font (`_add_fonts`), for the
-glyf-outline, non-colour fonts that `FontFaces` accepts.
+The PDF objects written are those fpdf2 2.8 writes for a TrueType font (`_add_fonts`), the
+ToUnicode map deflated too, for the glyf-outline, non-colour fonts that `FontFaces` accepts.
 """
 
 from __future__ import annotations
@@ -144,9 +144,10 @@ def _to_unicode(font: TTFFont) -> bytes:
 class FontFaces:
     """The faces of one family, parsed once, and the subsets cut from them.
 
-    Shared by the threads that render: the parsed faces are only read after `__init__`, and the
-    subsets are kept under a lock (a subset is cut outside it; two threads cutting the same one
-    at once both get equal bytes).
+    Shared by the threads that render: the parsed faces are only read after `__init__` (fpdf2's
+    width table is a defaultdict: a lookup of a missing character adds the same default width,
+    atomically under the GIL), and the subsets are kept under a lock (a subset is cut outside
+    it; two threads cutting the same one at once both get equal bytes).
     """
 
     def __init__(self, family: str, files: dict[str, str], data_styles: tuple[str, ...]) -> None:
