@@ -170,7 +170,10 @@ def _stack_total(used: dict[str, float | None]) -> float | None:
     return None if None in seconds else sum(s for s in seconds if s is not None)
 
 
-def _print_phase(name: str, phase: Phase) -> None:
+def _print_phase(name: str, phase: Phase | None) -> None:
+    if phase is None:
+        print(f"{name:<16}not run (stopped by Ctrl-C)")
+        return
     status = "  (stopped by Ctrl-C)" if phase.interrupted else ""
     print(
         f"{name:<16}{phase.completed} lifecycles in {phase.seconds:.1f} s: "
@@ -240,9 +243,10 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
     stop = asyncio.Event()
     with _stopped_by_ctrl_c(stop):
         nopic, driver, nopic_cpu = await _nopic_phase(settings, count, concurrency, stop)
+        bare_run = not stop.is_set()
         bare, bare_ids, bare_cpu = (
             await _bare_phase(client, settings, count, concurrency, stop)
-            if not stop.is_set()
+            if bare_run
             else (Phase(0, 0.0, True, []), [], {})
         )
         pairs = [
@@ -260,7 +264,7 @@ async def bench_lifecycle(settings: Settings, count: int, concurrency: int) -> i
         f"{os.cpu_count()} cores"
     )
     _print_phase("NOP-IC", nopic)
-    _print_phase("bare workflow", bare)
+    _print_phase("bare workflow", bare if bare_run else None)
     ratio = f"{nopic.rate / bare.rate:.2f}" if bare.rate else "n/a"
     print(f"{'ratio':<16}{ratio} (NOP-IC / bare)")
     _print_calls(driver.latencies)

@@ -24,7 +24,6 @@ event and cannot be counted from a history.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import sys
 import time
@@ -164,14 +163,19 @@ class Progress:
 
     def show(self, now: float) -> None:
         rate = self.done / max(now - self.began, 1e-9)
-        left = (self.total - self.done) / rate if rate else math.inf
+        left = f"{(self.total - self.done) / rate:.0f}" if rate else "?"
         width = 24
         bar = "#" * (width * self.done // self.total)
         line = (
             f"{self.label:<7} [{bar:<{width}}] {self.done}/{self.total}  {rate:.2f}/s  "
-            f"{left:.0f} s left"
+            f"{left} s left"
         )
         print(f"\r{line}" if self.tty else line, end="" if self.tty else "\n", flush=True)
+
+    def begin(self) -> None:
+        """A terminal shows the empty bar at once; a log waits for the first figure."""
+        if self.tty:
+            self.show(time.monotonic())
 
     def close(self) -> None:
         if self.tty:
@@ -223,6 +227,7 @@ async def run_phase(
             for _ in range(min(concurrency, count)):
                 group.create_task(lane())
 
+    progress.begin()
     work = asyncio.create_task(lanes())
     halt = asyncio.create_task(stop.wait())
     try:
