@@ -7,8 +7,9 @@ idle worker's RSS (the baseline), then starts N certificate workflows with the T
 then a certifier claims and approves each one, and once all are delivered (numbered, rendered,
 signed and mailed to the sink) and wait for their expiry, reads it a third time.
 
-The SDK keeps at most `max_cached_workflows` workflows in a worker's memory (1,000 by default);
-the others live in their histories and are replayed when an event arrives.
+A worker keeps at most NOPIC_WORKER_CACHED_WORKFLOWS workflows in memory (the SDK's sticky
+cache); the others live in their histories and are replayed when their next event arrives, so
+past that many the RSS should stop growing with N.
 """
 
 from __future__ import annotations
@@ -284,9 +285,11 @@ def _scratch_stack(folder: Path) -> tuple[Settings, dict[str, str]]:
     return settings, {**os.environ, **env}
 
 
-def _print(measured: list[Rss], count: int) -> None:
+def _print(measured: list[Rss], count: int, cached: int) -> None:
     idle, *loaded = measured
-    print(f"\nworker RSS (VmRSS), {count} certificates, one worker process")
+    print(
+        f"\nworker RSS (VmRSS), {count} certificates, one worker keeping up to {cached} in memory"
+    )
     print(f"{'state':<40}{'RSS MiB':>9}{'over idle MiB':>15}{'KiB per certificate':>21}")
     print(f"{idle.state:<40}{idle.kib / 1024:>9.1f}{'-':>15}{'-':>21}")
     for rss in loaded:
@@ -323,5 +326,5 @@ def run_bench_memory(count: int, concurrency: int) -> int:
             if sink is not None:
                 sink.stop()
             temporal.stop()
-    _print(measured, count)
+    _print(measured, count, settings.worker_cached_workflows)
     return 0

@@ -78,6 +78,7 @@ def build_worker(
         interceptors=[FailureClassifier()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        max_cached_workflows=settings.worker_cached_workflows,
     )
 
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     info_lapse_days: TimerDays = 14
     acknowledgement_reminder_days: TimerDays = 2
     reconciliation_notice_days: TimerDays = 7
+    # Workflows a worker keeps in memory between their events (the SDK's sticky cache, 1,000 by
+    # default). Certificates wait days between events, and each one kept costs a few hundred KiB
+    # (`nopic bench memory`); one not kept replays its history when its next event comes.
+    worker_cached_workflows: Annotated[int, Field(gt=0)] = 250
     # Deliveries retry with exponential backoff up to this interval while SMTP is down.
     delivery_retry_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300
 
