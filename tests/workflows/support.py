@@ -31,7 +31,7 @@ from config.settings import Settings
 from domain.model import Coverage, OrganicCategory
 from persistence.models import AuditEvent, Certificate, RegistryOperation, Task
 from persistence.seed import demo_user_id
-from tests.conftest import SmtpServer
+from tests.conftest import SmtpServer, free_port
 from tests.helpers import actor_for
 from workflows.certificate import CertificateWorkflow
 from workflows.contracts import (
@@ -176,6 +176,16 @@ class Harness:
                 yield harness
             finally:
                 await harness.terminate_running()
+
+    @classmethod
+    @asynccontextmanager
+    async def with_smtp_down(
+        cls, env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], data_dir: Path
+    ) -> AsyncIterator[Harness]:
+        """A worker whose SMTP server is down until the test serves it (tests.conftest.serving)."""
+        server = SmtpServer(host="127.0.0.1", port=free_port())
+        async with cls.running(env, sessions, server, data_dir) as harness:
+            yield harness
 
     async def terminate_running(self) -> None:
         # Left running, an approved certificate's workflow would outlive the test on the

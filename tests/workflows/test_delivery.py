@@ -7,17 +7,15 @@ A server of its own: the tests skip time over the retries' backoff.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import SmtpServer, _RecordingHandler, free_port
+from tests.conftest import serving
 from tests.workflows.issuing import IMPORTERS, approved, outbox, reaches
 from tests.workflows.support import EXPORTERS, Harness, eventually, time_skipping_server
 from workflows.contracts import VOID, TimerSettings, VoidInput, certificate_workflow_id
@@ -31,23 +29,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@contextmanager
-def running(server: SmtpServer) -> Iterator[None]:
-    controller = Controller(_RecordingHandler(server), hostname=server.host, port=server.port)
-    controller.start()
-    try:
-        yield
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 async def flaky(
     env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> AsyncIterator[Harness]:
     """A worker whose SMTP server the test starts and stops."""
-    server = SmtpServer(host="127.0.0.1", port=free_port())
-    async with Harness.running(env, sessions, server, tmp_path) as harness:
+    async with Harness.with_smtp_down(env, sessions, tmp_path) as harness:
         yield harness
 
 
@@ -60,7 +47,7 @@ async def test_deliveries_fail_while_smtp_is_down_and_arrive_once_when_it_is_bac
     flaky: Harness,
 ) -> None:
     timers = TimerSettings(delivery_retry_max_interval=RETRY_CAP)
-    with running(flaky.smtp):
+    with serving(flaky.smtp):
         cert = await approved(flaky, timers=timers)
         await flaky.smtp.wait_for(1)  # the review task's mail, sent before the outage
 
@@ -69,7 +56,7 @@ async def test_deliveries_fail_while_smtp_is_down_and_arrive_once_when_it_is_bac
     assert await failed_attempts(flaky, cert, "certificate_issued") >= 4
     assert await flaky.status(cert) == "issued"
 
-    with running(flaky.smtp):
+    with serving(flaky.smtp):
         await flaky.env.sleep(RETRY_CAP)
         await reaches(flaky, cert, "delivered")
         await eventually(lambda: failed_attempts_done(flaky, cert))
@@ -87,7 +74,7 @@ async def failed_attempts_done(harness: Harness, cert: str) -> bool:
 
 
 async def test_a_void_stops_a_delivery_that_cannot_get_through(flaky: Harness) -> None:
-    with running(flaky.smtp):
+    with serving(flaky.smtp):
         cert = await approved(flaky)
         await flaky.smtp.wait_for(1)
     await reaches(flaky, cert, "issued")
@@ -97,7 +84,7 @@ async def test_a_void_stops_a_delivery_that_cannot_get_through(flaky: Harness) -
     voided = await flaky.command(cert, VOID, VoidInput(actor=carmen, reason="Issued in error"))
 
     assert voided.status == "voided"
-    with running(flaky.smtp):
+    with serving(flaky.smtp):
         assert await flaky.handle(cert).result() == "voided"
         await flaky.smtp.wait_for(3)
     # The void notices went out; the certificate itself never did.

@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.customs import expires_at
 from domain.model import Coverage, Status
 from persistence.models import NumberSequence
-from tests.conftest import SmtpServer, free_port, serving
+from tests.conftest import serving
 from tests.workflows.issuing import IMPORTERS, approved, entry, outbox, reaches, record
 from tests.workflows.support import (
     CERTIFIER_ORG,
@@ -53,8 +53,7 @@ async def harness(
     env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> AsyncIterator[Harness]:
     """A worker whose SMTP server each test starts, stops and tells whom to refuse."""
-    server = SmtpServer(host="127.0.0.1", port=free_port())
-    async with Harness.running(env, sessions, server, tmp_path) as running:
+    async with Harness.with_smtp_down(env, sessions, tmp_path) as running:
         yield running
 
 
