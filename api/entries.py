@@ -62,8 +62,14 @@ async def record_entry(
         )
     except WorkflowNotRunning:
         # A used, expired, voided or replaced certificate's workflow has finished, and the
-        # database answers for it: a repeat of an entry it recorded is still a repeat.
+        # database answers for it: a repeat of an entry it recorded is still a repeat. Read
+        # again: the entry that used the certificate up may be this very one, sent before (an
+        # answer lost) and written while this call was on its way.
         await session.refresh(row)
+        if known is None:
+            known = await customs.entry(
+                user.actor, certificate_id, body.entry_number, body.line_number
+            )
         if known is None:
             raise Conflict(
                 f"a {row.status} certificate cannot be used for an entry", code="not_usable"

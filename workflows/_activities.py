@@ -5,6 +5,12 @@ attempts doubling from the first interval up to a cap: the database 0.5 s to 1 m
 10 min, the importer's delivery 2 s to `TimerSettings.delivery_retry_max_interval` (5 min). An
 outage shows up to operators as a failing activity rather than as a failed certificate. Every
 other failure is non-retryable (activities.failures) and reaches the workflow at once.
+
+Short database work (projections, screening, the number, rendering) runs as a local activity in
+workflows started since the `lean-lifecycle` patch: it runs in the worker that runs the workflow
+task, and costs one marker in the history instead of three activity events and a workflow task.
+Its retries stay in that worker (the workflow task is kept alive meanwhile); they show to
+operators as a workflow task that takes long, not as a pending activity.
 """
 
 from __future__ import annotations
@@ -70,9 +76,22 @@ CORRECTION_RETRY = RetryPolicy(
 
 
 async def _in_database(
-    name: str, arg: Any, result_type: Any, timeout: timedelta = DATABASE_TIMEOUT
+    name: str,
+    arg: Any,
+    result_type: Any,
+    timeout: timedelta = DATABASE_TIMEOUT,
+    *,
+    local: bool = False,
 ) -> Any:
     """An activity that reads or writes the database: bounded, retried while it is busy."""
+    if local:
+        return await workflow.execute_local_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=timeout,
+            retry_policy=DATABASE_RETRY,
+        )
     return await workflow.execute_activity(
         name,
         arg,
@@ -82,29 +101,32 @@ async def _in_database(
     )
 
 
-async def record_request(request: ImportRequestInput) -> bool:
-    return cast(bool, await _in_database(RECORD_REQUEST_ACTIVITY, request, bool))
+async def record_request(request: ImportRequestInput, *, local: bool = False) -> bool:
+    return cast(bool, await _in_database(RECORD_REQUEST_ACTIVITY, request, bool, local=local))
 
 
-async def screen_parties(parties: ScreenPartiesInput) -> list[FindingRecord]:
+async def screen_parties(
+    parties: ScreenPartiesInput, *, local: bool = False
+) -> list[FindingRecord]:
     return cast(
         "list[FindingRecord]",
-        await _in_database(SCREEN_PARTIES_ACTIVITY, parties, list[FindingRecord]),
+        await _in_database(SCREEN_PARTIES_ACTIVITY, parties, list[FindingRecord], local=local),
     )
 
 
-async def screen_line(line: ScreenLineInput) -> list[FindingRecord]:
+async def screen_line(line: ScreenLineInput, *, local: bool = False) -> list[FindingRecord]:
     return cast(
-        "list[FindingRecord]", await _in_database(SCREEN_LINE_ACTIVITY, line, list[FindingRecord])
+        "list[FindingRecord]",
+        await _in_database(SCREEN_LINE_ACTIVITY, line, list[FindingRecord], local=local),
     )
 
 
-async def project_transition(change: ProjectionInput) -> bool:
-    return cast(bool, await _in_database(PROJECT_TRANSITION_ACTIVITY, change, bool))
+async def project_transition(change: ProjectionInput, *, local: bool = False) -> bool:
+    return cast(bool, await _in_database(PROJECT_TRANSITION_ACTIVITY, change, bool, local=local))
 
 
-async def project_transitions(changes: list[ProjectionInput]) -> int:
-    return cast(int, await _in_database(PROJECT_TRANSITIONS_ACTIVITY, changes, int))
+async def project_transitions(changes: list[ProjectionInput], *, local: bool = False) -> int:
+    return cast(int, await _in_database(PROJECT_TRANSITIONS_ACTIVITY, changes, int, local=local))
 
 
 def start_mail(
@@ -138,16 +160,23 @@ def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.Activit
     )
 
 
-async def allocate_number(certificate: AllocateNumberInput) -> AllocatedNumber:
+async def allocate_number(
+    certificate: AllocateNumberInput, *, local: bool = False
+) -> AllocatedNumber:
     return cast(
-        AllocatedNumber, await _in_database(ALLOCATE_NUMBER_ACTIVITY, certificate, AllocatedNumber)
+        AllocatedNumber,
+        await _in_database(ALLOCATE_NUMBER_ACTIVITY, certificate, AllocatedNumber, local=local),
     )
 
 
-async def render_document(document: RenderDocumentInput) -> RenderedDocument:
+async def render_document(
+    document: RenderDocumentInput, *, local: bool = False
+) -> RenderedDocument:
     return cast(
         RenderedDocument,
-        await _in_database(RENDER_DOCUMENT_ACTIVITY, document, RenderedDocument, RENDER_TIMEOUT),
+        await _in_database(
+            RENDER_DOCUMENT_ACTIVITY, document, RenderedDocument, RENDER_TIMEOUT, local=local
+        ),
     )
 
 

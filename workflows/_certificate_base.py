@@ -7,6 +7,7 @@ Every change goes through `_change` (state first, sequence number, search attrib
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, Literal
 
 from temporalio import workflow
@@ -71,6 +72,12 @@ class CertificateMachinery:
     delivering: workflow.ActivityHandle[bool] | None
     # A replacement is being created: corrections and timers wait until it is done or undone.
     replacing: bool
+    # Since the `lean-lifecycle` patch (workflows._mailing): database work as local activities,
+    # one search-attribute upsert when the main loop waits, and one timer kept while its
+    # deadline stands. Histories recorded before it replay the old way.
+    lean: bool
+    alarm: asyncio.Task[None] | None
+    alarm_at: datetime | None
 
     def _setup(self, input: CertificateInput) -> None:
         self.input = input
@@ -87,6 +94,7 @@ class CertificateMachinery:
         self.search_attributes = None
         self.background, self.sending, self.delivering = False, {}, None
         self.replacing = False
+        self.lean, self.alarm, self.alarm_at = False, None, None
 
     @property
     def _parties(self) -> Parties:
@@ -145,11 +153,8 @@ class CertificateMachinery:
         self.state.seq += 1
         self.woken = self.woken or wake or to is not None
         awaiting = awaiting_for(self.state.status, self.state.reconciliation)
-        if self.search_attributes != (self.state.status, awaiting):
-            self.search_attributes = (self.state.status, awaiting)
-            workflow.upsert_search_attributes(
-                [SA_STATUS.value_set(self.state.status), SA_AWAITING.value_set(awaiting)]
-            )
+        if not self.lean:
+            self._sync_search_attributes()
         return ProjectionInput(
             workflow_id=workflow.info().workflow_id,
             run_id=workflow.info().run_id,
@@ -172,6 +177,22 @@ class CertificateMachinery:
             ),
         )
 
+    def _sync_search_attributes(self) -> None:
+        """Tell the server the status and whose move it is, if they changed since it was told.
+
+        Before the lean patch, on every change; since, when the main loop is about to wait, so
+        the changes of one workflow task (approved, then issued) cost one upsert."""
+        status = self.state.status
+        awaiting = awaiting_for(status, self.state.reconciliation)
+        if self.search_attributes is None and self.lean:
+            known = workflow.info().typed_search_attributes
+            self.search_attributes = (known.get(SA_STATUS) or "", known.get(SA_AWAITING) or "")
+        if self.search_attributes != (status, awaiting):
+            self.search_attributes = (status, awaiting)
+            workflow.upsert_search_attributes(
+                [SA_STATUS.value_set(status), SA_AWAITING.value_set(awaiting)]
+            )
+
     def _issued_columns(self) -> CertificateWrite | None:
         """All the columns of the issued life, every time: changes projected concurrently may
         land out of order, and only the newest write of the row is kept."""
@@ -188,7 +209,7 @@ class CertificateMachinery:
         )
 
     async def _project(self, change: ProjectionInput) -> None:
-        await act.project_transition(change)
+        await act.project_transition(change, local=self.lean)
         self.projected_seq = max(self.projected_seq, change.seq)
 
     async def _when_projected(self) -> None:
@@ -213,7 +234,9 @@ class CertificateMachinery:
             while self.unprojected and sum(len(c) for c, _ in group) < GROUP_LIMIT:
                 group.append(self.unprojected.pop(0))
             try:
-                await act.project_transitions([c for changes, _ in group for c in changes])
+                await act.project_transitions(
+                    [c for changes, _ in group for c in changes], local=self.lean
+                )
             except Exception as exc:  # a non-retryable failure: every update waiting learns it
                 for _, written in group:
                     written.set_exception(exc)

@@ -7,21 +7,26 @@ Temporal and never reach the workflow.
 
 from __future__ import annotations
 
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 from workflows.contracts import FindingRecord
+
+# A regular activity that failed for good raises ActivityError, its cause the ApplicationError;
+# a local activity raises the ApplicationError itself (or TimeoutError), with no wrapper.
+ACTIVITY_FAILED = (ActivityError, ApplicationError, TimeoutError)
+ActivityFailure = ActivityError | ApplicationError | TimeoutError
 
 # Longer reasons are cut: they go into the timeline, a flag and a mail, not into a log.
 MAX_REASON = 500
 
 
-def failure_reason(error: ActivityError) -> str:
-    cause = error.cause
+def failure_reason(error: ActivityFailure) -> str:
+    cause = error.cause if isinstance(error, ActivityError) else error
     text = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
     return " ".join(text.split())[:MAX_REASON] or type(error).__name__
 
 
-def screening_unavailable(rule: str, error: ActivityError) -> FindingRecord:
+def screening_unavailable(rule: str, error: ActivityFailure) -> FindingRecord:
     """Screening that could not run is a question for the reviewer, not a reason to stop."""
     return FindingRecord(
         rule=rule,

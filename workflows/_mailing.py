@@ -27,11 +27,17 @@ from workflows.payloads import MailInput
 
 # The first workflow task of a run decides, once, whether mail goes out in the background.
 BACKGROUND_PATCH = "background-mail"
+# Implies background mail and issuance; see CertificateMachinery.lean.
+LEAN_PATCH = "lean-lifecycle"
 
 
 class MailSteps(CertificateMachinery):
     def _decide_mail_mode(self) -> None:
-        self.background = workflow.patched(BACKGROUND_PATCH)
+        """Once per run: a run started since the lean patch records that one marker only."""
+        if workflow.patched(LEAN_PATCH):
+            self.lean = self.background = True
+        else:
+            self.background = workflow.patched(BACKGROUND_PATCH)
 
     def _mail_done(self) -> bool:
         """Whether a mail or the delivery has an outcome for the main loop."""
@@ -62,6 +68,8 @@ class MailSteps(CertificateMachinery):
         while self.state.pending_mail:
             await self._mail_step()
             if self.background and self.sending:
+                if self.lean:
+                    self._sync_search_attributes()
                 await workflow.wait_condition(self._mail_done)
 
     async def _stop_mail(self) -> None:

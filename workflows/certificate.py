@@ -12,11 +12,11 @@ The updates live in mixins by stage of life: review (`_review`), the importer's 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Command
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows._correction import CorrectionUpdates
     from workflows._customs import CustomsUpdates
-    from workflows._failures import screening_unavailable
+    from workflows._failures import ACTIVITY_FAILED, screening_unavailable
     from workflows._issuance import IssuanceSteps
     from workflows._reconciliation import ReconciliationUpdates
     from workflows._review import ReviewUpdates
@@ -75,7 +75,9 @@ class CertificateWorkflow(
             if self.background and self._continue_as_new_due():
                 await self._continue_as_new()
             # Workflows approved before issuance existed wait, as that version did.
-            if self.state.status is Status.APPROVED and workflow.patched(ISSUANCE_PATCH):
+            if self.state.status is Status.APPROVED and (
+                self.lean or workflow.patched(ISSUANCE_PATCH)
+            ):
                 await self._issue()
                 continue
             if self.state.status is Status.ISSUED and await self._delivery_step():
@@ -88,12 +90,16 @@ class CertificateWorkflow(
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._stop_moot_delivery()
         await self._flush_mail()
+        if self.lean:
+            self._sync_search_attributes()
         return self.state.status
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.background:
             await self._stop_mail()
+        if self.lean:
+            self._sync_search_attributes()
         workflow.continue_as_new(self._handover())
 
     def _finished(self) -> bool:
@@ -117,6 +123,9 @@ class CertificateWorkflow(
             await self._fire(timers[0][1])
             return
         timeout = min(timers[0][0] - now, LONGEST_WAIT) if timers else None
+        if self.lean:
+            await self._wait_lean(timeout if timeout is None or timeout > ZERO else None, timers)
+            return
         # The timeout means the timer is due; the loop fires it on its next turn.
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
@@ -124,6 +133,33 @@ class CertificateWorkflow(
                 timeout=timeout if timeout is None or timeout > ZERO else None,
                 timeout_summary=timers[0][1] if timers else None,
             )
+
+    async def _wait_lean(
+        self, timeout: timedelta | None, timers: list[tuple[datetime, Timer]]
+    ) -> None:
+        """Wait as `_wait_for_next_timer`, keeping the timer already started while its deadline
+        stands: a claim or a mail sent does not cost a cancelled timer and a new one."""
+        self._sync_search_attributes()
+        deadline = None if timeout is None else workflow.now() + timeout
+        if deadline != self.alarm_at:
+            if self.alarm is not None:
+                self.alarm.cancel()
+            self.alarm, self.alarm_at = None, deadline
+            if timeout is not None:
+                summary = timers[0][1] if timers else None
+                self.alarm = asyncio.create_task(workflow.sleep(timeout, summary=summary))
+        alarm = self.alarm
+        await workflow.wait_condition(
+            lambda: (
+                self.woken
+                or self._continue_as_new_due()
+                or self._mail_done()
+                or (alarm is not None and alarm.done())
+            )
+        )
+        if alarm is not None and alarm.done():
+            # Rung: the loop fires the timer on its next turn, and the next wait starts anew.
+            self.alarm, self.alarm_at = None, None
 
     async def _screen(self) -> None:
         i = self.input
@@ -138,8 +174,8 @@ class CertificateWorkflow(
             year=i.valid_from.year,
         )
         try:
-            line_findings = await act.screen_line(line)
-        except ActivityError as err:
+            line_findings = await act.screen_line(line, local=self.lean)
+        except ACTIVITY_FAILED as err:
             if not self.background:
                 raise
             line_findings = [screening_unavailable("R4", err)]

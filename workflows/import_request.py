@@ -12,12 +12,12 @@ import asyncio
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from domain.model import Awaiting, Status
     from workflows import _activities as act
-    from workflows._failures import screening_unavailable
+    from workflows._failures import ACTIVITY_FAILED, screening_unavailable
     from workflows.contracts import (
         CERTIFICATE_WORKFLOW,
         IMPORT_REQUEST_WORKFLOW,
@@ -34,15 +34,19 @@ with workflow.unsafe.imports_passed_through():
     )
 from workflows.payloads import CertificateInput, ScreenPartiesInput
 
+LEAN_PATCH = "lean-lifecycle"
+
 
 @workflow.defn(name=IMPORT_REQUEST_WORKFLOW, sandboxed=True)
 class ImportRequestWorkflow:
     @workflow.run
     async def run(self, request: ImportRequestInput) -> list[str]:
         """The ids of the certificate workflows, one per line."""
+        # Since this patch, both database steps are local activities (workflows._activities).
+        local = workflow.patched(LEAN_PATCH)
         try:
-            await act.record_request(request)
-        except ActivityError as err:
+            await act.record_request(request, local=local)
+        except ACTIVITY_FAILED as err:
             # The API records the request before it answers 201; the certificates go on, and a
             # row still missing shows as their projection failing, to operators, not as silence.
             workflow.logger.error("recording request %s failed: %s", request.request_id, err)
@@ -52,8 +56,8 @@ class ImportRequestWorkflow:
             importer_id=request.importer_id,
         )
         try:
-            findings = await act.screen_parties(parties)
-        except ActivityError as err:
+            findings = await act.screen_parties(parties, local=local)
+        except ACTIVITY_FAILED as err:
             # Screening that cannot run must not stop the request: the reviewer checks by hand.
             findings = [screening_unavailable("R3", err)]
         return list(

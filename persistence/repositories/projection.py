@@ -1,9 +1,18 @@
 """Writes one workflow transition into the database, once (DESIGN 4.2): the certificate row, its
-task, a customs entry or a reconciliation report, and the audit event, in one transaction."""
+task, a customs entry or a reconciliation report, and the audit event, in one transaction.
+
+A projection run as a local activity (workflows._activities) is written while its workflow
+task is under way, before the server has taken that task into the history. A task that never
+makes it there (it failed, or the server dropped a speculative task of an update) is run again,
+and may then decide differently: another of two claims at once wins. Its writes carry a later
+time (`workflow.now()` is the start of the task), so under one (workflow run, seq) the later
+write replaces the earlier one, and writes of the lost attempt beyond it are taken back. A
+write older than what is recorded under its key is a late one from a lost attempt: ignored.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TaskState
@@ -47,8 +56,21 @@ class ProjectionRepository:
             )
         )
         if seen is not None:
-            _same_change(seen, change)
-            return False
+            if seen.at > change.at:
+                return False  # a late write of a workflow task that was run again since
+            if seen.at == change.at:
+                _same_change(seen, change)
+                return False
+            await self._take_back(seen)
+        for lost in await self.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.workflow_id == change.workflow_id,
+                AuditEvent.run_id == change.run_id,
+                AuditEvent.seq > change.seq,
+                AuditEvent.at < change.at,
+            )
+        ):
+            await self._take_back(lost)
         event = change.event
         self.session.add(
             AuditEvent(
@@ -99,6 +121,33 @@ class ProjectionRepository:
         self._add_actuals(change)
         await self.session.flush()
         return True
+
+    async def _take_back(self, lost: AuditEvent) -> None:
+        """Remove a change of a workflow task that never made it into the history, and the rows
+        it added (a task, a customs entry, reported shipments); the rows it updated are
+        rewritten by the later changes, whose time is later."""
+        # Every row that attempt added carries its time: no attempt that reached the history
+        # has the same one.
+        if lost.certificate_id is not None:
+            await self.session.execute(
+                delete(CustomsEntry).where(
+                    CustomsEntry.certificate_id == lost.certificate_id,
+                    CustomsEntry.recorded_at == lost.at,
+                )
+            )
+            await self.session.execute(
+                delete(ActualShipment).where(
+                    ActualShipment.certificate_id == lost.certificate_id,
+                    ActualShipment.reported_at == lost.at,
+                )
+            )
+            await self.session.execute(
+                delete(Task).where(
+                    Task.certificate_id == lost.certificate_id, Task.created_at == lost.at
+                )
+            )
+        await self.session.delete(lost)
+        await self.session.flush()
 
     def _add_entry(self, change: ProjectionInput) -> None:
         if change.entry is None:

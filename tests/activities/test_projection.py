@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.projection import ProjectionActivities
 from domain.model import Awaiting, Status, TaskKind, TaskState
-from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsEntry
+from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsEntry, Task
+from persistence.seed import demo_user_id
 from tests.workflows.support import line, request_input
 from workflows.contracts import SYSTEM, EntryLine, ShipmentActual
 from workflows.payloads import (
@@ -197,3 +198,68 @@ async def test_a_reconciliation_report_is_written_with_its_sequence(sessions) ->
     )
     assert row is not None
     assert (row.reconciliation, row.awaiting) == ("reported", "certifier")
+
+
+def claimed(certificate_id: str, seq: int, assignee: str, at: datetime) -> ProjectionInput:
+    """A claim of the review task of `screening_passed`, as one attempt of a workflow task."""
+    change = screening_passed(certificate_id, seq)
+    assert change.task is not None
+    task = change.task.model_copy(update={"state": TaskState.CLAIMED, "assignee_id": assignee})
+    event = change.event.model_copy(update={"action": "claimed", "from_status": Status.IN_REVIEW})
+    return change.model_copy(update={"at": at, "task": task, "event": event})
+
+
+async def audit(sessions: async_sessionmaker[AsyncSession], cert: str) -> list[tuple[int, str]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(AuditEvent.seq, AuditEvent.actor_id)
+            .where(AuditEvent.certificate_id == cert)
+            .order_by(AuditEvent.seq)
+        )
+        return [(seq, actor) for seq, actor in rows]
+
+
+async def test_a_workflow_task_run_again_replaces_what_its_lost_attempt_wrote(sessions) -> None:
+    """Two claims at once: the attempt that never reached the history gave the task to one
+    certifier, the one that did to the other. The other holds the task, one claim is
+    recorded, and a late write of the lost attempt changes nothing."""
+    projection = ProjectionActivities(sessions)
+    cert = await recorded_certificate(sessions)
+    await projection.project_transition(screening_passed(cert))
+    lost = claimed(cert, 3, demo_user_id("certifier@demo.test"), AT.replace(minute=1))
+    kept = claimed(cert, 3, demo_user_id("certifier2@demo.test"), AT.replace(minute=2))
+
+    assert await projection.project_transition(lost) is True
+    assert await projection.project_transition(kept) is True
+    assert await projection.project_transition(lost) is False
+
+    async with sessions() as session:
+        task = await session.get(Task, f"task-{cert}")
+        claims = await session.scalar(
+            select(func.count()).where(AuditEvent.action == "claimed").select_from(AuditEvent)
+        )
+    assert task is not None
+    assert (task.assignee_id, claims) == (demo_user_id("certifier2@demo.test"), 1)
+
+
+async def test_changes_of_a_lost_attempt_beyond_the_one_run_again_are_taken_back(
+    sessions,
+) -> None:
+    """A lost attempt recorded two entries (seq 5 and 6); the attempt run again recorded
+    another one at seq 5 only: the lost entries and their events are gone."""
+    projection = ProjectionActivities(sessions)
+    cert = await recorded_certificate(sessions)
+    lost = [entry_recorded(cert, seq, f"E-{seq}", 18000 - 1000 * seq) for seq in (5, 6)]
+    assert await projection.project_transitions(lost) == 2
+    again = entry_recorded(cert, 5, "E-50", 13000, kg=5000)
+    again = again.model_copy(update={"at": AT.replace(minute=1)})
+
+    assert await projection.project_transition(again) is True
+
+    async with sessions() as session:
+        entries = (await session.scalars(select(CustomsEntry.entry_number))).all()
+        row = await session.get(Certificate, cert)
+    assert entries == ["E-50"]
+    assert [seq for seq, _ in await audit(sessions, cert)] == [5]
+    assert row is not None
+    assert (row.remaining_kg, row.projected_seq) == (Decimal(13000), 5)

@@ -58,17 +58,19 @@ async def test_happy_path_reaches_approved_and_the_certifier_organisation_is_mai
         cert, DECIDE, DecideInput(actor=carmen, decision="approve", comment="all in order")
     )
     assert (approved.status, approved.awaiting) == ("approved", "system")
-    assert await harness.status(cert) == "approved"
+    # The approval is readable when the update returns; issuance, whose database steps are
+    # local activities of the same workflow task, may have been written with it.
+    assert await harness.status(cert) in {"approved", "issued"}
     assert (await harness.review_task(cert)).state == "closed"
     events = await harness.events(cert)
-    assert [(e.action, e.from_status, e.to_status) for e in events] == [
+    assert [(e.action, e.from_status, e.to_status) for e in events][:4] == [
         ("submitted", None, "submitted"),
         ("screening_passed", "submitted", "in_review"),
         ("claimed", "in_review", "in_review"),
         ("approved", "in_review", "approved"),
     ]
-    assert events[-1].detail == {"comment": "all in order"}
-    assert events[-1].actor_id == carmen.user_id
+    assert events[3].detail == {"comment": "all in order"}
+    assert events[3].actor_id == carmen.user_id
 
     # Issuance follows on its own, without anyone's further command.
     await eventually(partial(delivered_now, harness, cert))
