@@ -34,11 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.failures import describe, is_transient
 from persistence.db import transaction
 from persistence.models import CertificateDocument, OutboxMessage
 from persistence.repositories import UserRepository
-from workflows.contracts import SEND_MAIL_ACTIVITY
-from workflows.payloads import MailInput
+from workflows.contracts import DELIVER_ACTIVITY, SEND_MAIL_ACTIVITY
+from workflows.payloads import DeliveryInput, DeliveryOutcome, MailInput
 
 # Headers are not folded: Python's folder turns a long subject with a colon into one that
 # starts with a space once unfolded. Our subjects stay far below the 998-character limit.
@@ -108,6 +109,27 @@ class MailActivities:
     async def send_mail(self, mail: MailInput) -> bool:
         """True when a message went out in this call; False when sent before or nobody to tell."""
         return await heartbeating(self._send(mail))
+
+    @activity.defn(name=DELIVER_ACTIVITY)
+    async def deliver(self, delivery: DeliveryInput) -> DeliveryOutcome:
+        """The importer's mail, then the exporter's copy. The importer's failing fails the
+        activity (retried while transient); a copy that can never go is told in the outcome,
+        since the importer has the document. A retry sends neither twice (the outbox)."""
+        return await heartbeating(self._deliver(delivery))
+
+    async def _deliver(self, delivery: DeliveryInput) -> DeliveryOutcome:
+        await self._send(delivery.delivery)
+        if delivery.exporter_copy is None:
+            return DeliveryOutcome()
+        try:
+            await self._send(delivery.exporter_copy)
+        except ApplicationError as exc:
+            return DeliveryOutcome(copy_failure=exc.message)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return DeliveryOutcome(copy_failure=describe(exc))
+        return DeliveryOutcome()
 
     async def _send(self, mail: MailInput) -> bool:
         row = await self._outbox_row(mail)

@@ -70,6 +70,7 @@ def build_worker(
             projection.project_transition,
             projection.project_transitions,
             mail.send_mail,
+            mail.deliver,
             documents.allocate_number,
             documents.render_document,
             replacement.create_replacement,

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         ALLOCATE_NUMBER_ACTIVITY,
         CREATE_REPLACEMENT_ACTIVITY,
+        DELIVER_ACTIVITY,
         DISCARD_REPLACEMENT_ACTIVITY,
         PROJECT_TRANSITION_ACTIVITY,
         PROJECT_TRANSITIONS_ACTIVITY,
@@ -40,6 +41,8 @@ from workflows.payloads import (
     AllocatedNumber,
     AllocateNumberInput,
     CreateReplacementInput,
+    DeliveryInput,
+    DeliveryOutcome,
     MailInput,
     ProjectionInput,
     RenderDocumentInput,
@@ -153,6 +156,24 @@ def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.Activit
     return start_mail(
         mail,
         RetryPolicy(
+            initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
+            backoff_coefficient=2.0,
+            maximum_interval=max_interval,
+        ),
+    )
+
+
+def start_delivery_with_copy(
+    delivery: DeliveryInput, max_interval: timedelta
+) -> workflow.ActivityHandle[DeliveryOutcome]:
+    """The delivery and the exporter's copy in one activity, retried as `start_delivery`."""
+    return workflow.start_activity(
+        DELIVER_ACTIVITY,
+        delivery,
+        result_type=DeliveryOutcome,
+        start_to_close_timeout=SMTP_TIMEOUT,
+        heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
+        retry_policy=RetryPolicy(
             initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
             backoff_coefficient=2.0,
             maximum_interval=max_interval,

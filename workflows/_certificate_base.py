@@ -69,7 +69,7 @@ class CertificateMachinery:
     # recorded before that replay the old way, one mail after the other.
     background: bool
     sending: dict[str, workflow.ActivityHandle[bool]]
-    delivering: workflow.ActivityHandle[bool] | None
+    delivering: workflow.ActivityHandle[Any] | None
     # A replacement is being created: corrections and timers wait until it is done or undone.
     replacing: bool
     # Since the `lean-lifecycle` patch (workflows._mailing): database work as local activities,

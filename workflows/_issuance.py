@@ -28,7 +28,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows._failures import ACTIVITY_FAILED, ActivityFailure, failure_reason
     from workflows._mailing import MailSteps
     from workflows.contracts import SYSTEM
-from workflows.payloads import AllocateNumberInput, RenderDocumentInput
+from workflows.payloads import (
+    AllocateNumberInput,
+    DeliveryInput,
+    DeliveryOutcome,
+    RenderDocumentInput,
+)
 
 # Issuance tried again after a failure for good: 1 minute, doubling up to 6 hours.
 ISSUANCE_RETRY_FIRST = timedelta(minutes=1)
@@ -71,6 +76,14 @@ class IssuanceSteps(MailSteps):
             {},
             attach=True,
         )
+        if self.lean:
+            s.delivery_copy = self._mail_input(
+                self._mail_key("certificate_issued_copy", "exporter"),
+                "certificate_issued_copy",
+                "exporter",
+                {},
+                attach=True,
+            )
         await self._project(change)
 
     async def _issuance_failed(self, err: ActivityFailure) -> None:
@@ -113,19 +126,22 @@ class IssuanceSteps(MailSteps):
         if s.delivery is None:
             return False  # failed for good: the certificate waits in force for its timers
         if self.delivering is None:
-            self.delivering = act.start_delivery(
-                s.delivery, self.input.timers.delivery_retry_max_interval
-            )
+            longest = self.input.timers.delivery_retry_max_interval
+            if s.delivery_copy is None:
+                self.delivering = act.start_delivery(s.delivery, longest)
+            else:
+                both = DeliveryInput(delivery=s.delivery, exporter_copy=s.delivery_copy)
+                self.delivering = act.start_delivery_with_copy(both, longest)
             return False
         if not self.delivering.done():
             return False
         sending, self.delivering = self.delivering, None
         try:
-            await sending
+            outcome = await sending
         except ActivityError as err:
             await self._delivery_failed(err)
             return True
-        await self._delivered()
+        await self._delivered(outcome if isinstance(outcome, DeliveryOutcome) else None)
         return True
 
     async def _stop_moot_delivery(self) -> None:
@@ -133,7 +149,7 @@ class IssuanceSteps(MailSteps):
         if self.delivering is None or self.state.status is Status.ISSUED:
             return
         sending, self.delivering = self.delivering, None
-        self.state.delivery = None
+        self.state.delivery = self.state.delivery_copy = None
         sending.cancel()
         with contextlib.suppress(ActivityError, asyncio.CancelledError):
             await sending
@@ -141,7 +157,7 @@ class IssuanceSteps(MailSteps):
 
     async def _delivery_failed(self, err: ActivityError) -> None:
         s, reason = self.state, failure_reason(err)
-        s.delivery, s.delivery_failed = None, True
+        s.delivery, s.delivery_copy, s.delivery_failed = None, None, True
         self._flag(
             "delivery",
             "delivery_failed",
@@ -170,11 +186,16 @@ class IssuanceSteps(MailSteps):
         await sending
         await self._delivered()
 
-    async def _delivered(self) -> None:
+    async def _delivered(self, outcome: DeliveryOutcome | None = None) -> None:
+        """`outcome` is that of a delivery that took the exporter's copy along."""
         s = self.state
-        s.delivery = None
+        copy = s.delivery_copy if outcome is not None else None
+        s.delivery = s.delivery_copy = None
         target = self._check(Command.DELIVER, SYSTEM)
         s.delivered_at = workflow.now()
         change = self._change("delivered", SYSTEM, to=target)
-        self._notify("certificate_issued_copy", "exporter", attach=True)
+        if copy is None:
+            self._notify("certificate_issued_copy", "exporter", attach=True)
         await self._project(change)
+        if copy is not None and outcome is not None and outcome.copy_failure is not None:
+            await self._mail_failed(copy, outcome.copy_failure)

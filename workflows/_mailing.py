@@ -61,7 +61,7 @@ class MailSteps(CertificateMachinery):
             try:
                 await handle
             except ActivityError as err:
-                await self._mail_failed(mail, err)
+                await self._mail_failed(mail, failure_reason(err))
 
     async def _flush_mail(self) -> None:
         """At the end of the workflow: every queued mail sent, or written off with its reason."""
@@ -81,8 +81,7 @@ class MailSteps(CertificateMachinery):
             with contextlib.suppress(ActivityError, asyncio.CancelledError):
                 await handle
 
-    async def _mail_failed(self, mail: MailInput, err: ActivityError) -> None:
-        reason = failure_reason(err)
+    async def _mail_failed(self, mail: MailInput, reason: str) -> None:
         workflow.logger.warning("mail %s failed for good: %s", mail.key, reason)
         what = mail.template.replace("_", " ")
         self._flag("mail", "mail_failed", f"The {what} mail to the {mail.role} failed: {reason}")

@@ -111,6 +111,20 @@ class MailInput(BaseModel):
     attach_document: bool = False
 
 
+class DeliveryInput(BaseModel):
+    """The importer's mail with the document and, once it is out, the exporter's copy: the
+    delivery step's mails in one activity."""
+
+    delivery: MailInput
+    exporter_copy: MailInput | None = None
+
+
+class DeliveryOutcome(BaseModel):
+    """The importer has the document; why the exporter's copy could never go, if it could not."""
+
+    copy_failure: str | None = None
+
+
 class AllocateNumberInput(BaseModel):
     certificate_id: str
 
@@ -175,6 +189,8 @@ class CertificateState(BaseModel):
     issued_at: datetime | None = None
     # The importer's mail with the document, until it is sent (then the certificate is delivered).
     delivery: MailInput | None = None
+    # Since the lean patch the exporter's copy goes in the same activity, after the importer's.
+    delivery_copy: MailInput | None = None
     delivered_at: datetime | None = None
     # The importer's mail failed for good: the certificate stays issued, in force (DESIGN 3).
     delivery_failed: bool = False

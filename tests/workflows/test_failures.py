@@ -87,6 +87,24 @@ async def test_a_delivery_refused_for_good_leaves_the_certificate_issued_and_in_
     await harness.assert_replays(certificate_workflow_id(cert))
 
 
+async def test_an_exporter_copy_refused_for_good_still_leaves_the_certificate_delivered(
+    harness: Harness,
+) -> None:
+    """The copy goes in the delivery's activity, after the importer's mail: its refusal is
+    written off and flagged, and the importer's delivery stands."""
+    with serving(harness.smtp, refused=frozenset(EXPORTERS)):
+        cert = await approved(harness)
+        await eventually(lambda: fired(harness, cert, "mail_failed"))
+
+    assert await harness.status(cert) == "delivered"
+    assert await flags(harness, cert) == ["mail_failed"]
+    [event] = [e for e in await harness.events(cert) if e.action == "mail_failed"]
+    assert (event.detail["template"], event.detail["to"]) == ("certificate_issued_copy", "exporter")
+    assert "550" in event.detail["reason"]
+    assert [m.rcpt_tos for m in harness.smtp.received][-1] == IMPORTERS
+    await harness.assert_replays(certificate_workflow_id(cert))
+
+
 async def test_a_mail_refused_for_good_is_written_off_and_the_review_goes_on(
     harness: Harness,
 ) -> None:
