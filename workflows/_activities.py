@@ -153,13 +153,14 @@ async def send_mail(mail: MailInput) -> bool:
 def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.ActivityHandle[bool]:
     """The importer's mail with the document: retried while SMTP is down, with no attempt limit
     and backoff up to `max_interval`, so delivery happens soon after the server is back."""
-    return start_mail(
-        mail,
-        RetryPolicy(
-            initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
-            backoff_coefficient=2.0,
-            maximum_interval=max_interval,
-        ),
+    return start_mail(mail, _delivery_retry(max_interval))
+
+
+def _delivery_retry(max_interval: timedelta) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
+        backoff_coefficient=2.0,
+        maximum_interval=max_interval,
     )
 
 
@@ -173,11 +174,7 @@ def start_delivery_with_copy(
         result_type=DeliveryOutcome,
         start_to_close_timeout=SMTP_TIMEOUT,
         heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
-        retry_policy=RetryPolicy(
-            initial_interval=min(DELIVERY_FIRST_RETRY, max_interval),
-            backoff_coefficient=2.0,
-            maximum_interval=max_interval,
-        ),
+        retry_policy=_delivery_retry(max_interval),
     )
 
 

@@ -146,8 +146,8 @@ class ProjectionRepository:
                     Task.certificate_id == lost.certificate_id, Task.created_at == lost.at
                 )
             )
-        await self.session.delete(lost)
-        await self.session.flush()
+        # By its id, not through the session: a concurrent write may have taken it back first.
+        await self.session.execute(delete(AuditEvent).where(AuditEvent.id == lost.id))
 
     def _add_entry(self, change: ProjectionInput) -> None:
         if change.entry is None:
