@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # default). Certificates wait days between events, and each one kept costs a few hundred KiB
     # (`nopic bench memory`); one not kept replays its history when its next event comes.
     worker_cached_workflows: Annotated[int, Field(gt=0)] = 250
+    # Workflow tasks one worker takes at a time. Their database steps are local activities, run
+    # within the task: a worker that takes more than it can finish before the task times out
+    # (10 s) gets them run again, and under a burst does the same work over and over.
+    worker_workflow_tasks: Annotated[int, Field(ge=2, le=1_000)] = 20
     # Deliveries retry with exponential backoff up to this interval while SMTP is down.
     delivery_retry_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300
 
