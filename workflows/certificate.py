@@ -138,9 +138,10 @@ class CertificateWorkflow(
         self, timeout: timedelta | None, timers: list[tuple[datetime, Timer]]
     ) -> None:
         """Wait as `_wait_for_next_timer`, keeping the timer already started while its deadline
-        stands: a claim or a mail sent does not cost a cancelled timer and a new one."""
+        stands: a claim or a mail sent does not cost a cancelled timer and a new one. A deadline
+        beyond LONGEST_WAIT is slept towards in steps, each kept the same way."""
         self._sync_search_attributes()
-        deadline = None if timeout is None else workflow.now() + timeout
+        deadline = timers[0][0] if timers and timeout is not None else None
         if deadline != self.alarm_at:
             if self.alarm is not None:
                 self.alarm.cancel()
