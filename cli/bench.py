@@ -24,6 +24,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli.bench_http import HttpTiming, bench_http, print_http
+from cli.bench_measure import Progress
 from domain.model import Actor, Awaiting, Role, Status, TaskKind, TaskState
 from persistence.db import create_engine, create_sessionmaker
 from persistence.migrate import upgrade
@@ -58,6 +59,8 @@ class Timing:
 async def _fill(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     certifier_user = demo_user_id("certifier@demo.test")
+    progress = Progress("fill", count)
+    progress.begin()
     for offset in range(0, count, BATCH):
         size = min(BATCH, count - offset)
         requests, certificates, tasks = [], [], []
@@ -134,6 +137,8 @@ async def _fill(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
             await session.execute(insert(ImportRequest), requests)
             await session.execute(insert(Certificate), certificates)
             await session.execute(insert(Task), tasks)
+        progress.advance(size)
+    progress.close()
 
 
 async def _time(run: Callable[[], Awaitable[object]], repeat: int) -> float:
@@ -204,7 +209,12 @@ async def bench_queue(
 
 
 def run_bench_queue(count: int, repeat: int, database_url: str | None) -> int:
-    timings, over_http = asyncio.run(bench_queue(count, repeat, database_url))
+    try:
+        timings, over_http = asyncio.run(bench_queue(count, repeat, database_url))
+    except KeyboardInterrupt:
+        # The scratch database is gone with its folder; one given by URL keeps what was filled.
+        print("\nstopped before the figures: nothing to report", flush=True)
+        return 130
     print(f"\nmedian of {repeat} runs, {count} certificates (half of them certifier 555's)")
     print(f"{'query':<28}{'indexed ms':>12}{'no index ms':>13}{'ratio':>8}")
     for t in timings:

@@ -153,8 +153,8 @@ class Progress:
     shown_at: float = 0.0
     tty: bool = field(default_factory=sys.stdout.isatty)
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, step: int = 1) -> None:
+        self.done += step
         now = time.monotonic()
         every = TTY_REFRESH_SECONDS if self.tty else PIPE_REFRESH_SECONDS
         if now - self.shown_at >= every or self.done == self.total:
