@@ -175,6 +175,9 @@ def run_dev(settings: Settings) -> int:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    # Ctrl-C stops everything even when the shell that started us ignores SIGINT (a background
+    # job of a non-interactive shell does), where Python would leave it ignored.
+    signal.signal(signal.SIGINT, _stop_on_signal)
     try:
         print("starting the Temporal dev server ...", flush=True)
         temporal.start()
