@@ -71,6 +71,8 @@ RENDER_TIMEOUT = timedelta(minutes=2)
 DELIVERY_FIRST_RETRY = timedelta(seconds=2)
 # Within the API's wait for an update (NOPIC_TEMPORAL_RPC_TIMEOUT_SECONDS, 10 s by default).
 CORRECTION_TIMEOUT = timedelta(seconds=8)
+# The patch since which workflows run their database work as local activities (see above).
+LEAN_PATCH = "lean-lifecycle"
 CORRECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -136,10 +138,19 @@ def start_mail(
     mail: MailInput, retry_policy: RetryPolicy = SMTP_RETRY
 ) -> workflow.ActivityHandle[bool]:
     """A mail sent beside the workflow's main loop, which learns the outcome when it is done."""
+    return cast(
+        "workflow.ActivityHandle[bool]", _through_smtp(SEND_MAIL_ACTIVITY, mail, bool, retry_policy)
+    )
+
+
+def _through_smtp(
+    name: str, arg: Any, result_type: Any, retry_policy: RetryPolicy
+) -> workflow.ActivityHandle[Any]:
+    """An activity that talks to the SMTP server: bounded, heartbeating, retried as told."""
     return workflow.start_activity(
-        SEND_MAIL_ACTIVITY,
-        mail,
-        result_type=bool,
+        name,
+        arg,
+        result_type=result_type,
         start_to_close_timeout=SMTP_TIMEOUT,
         heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
         retry_policy=retry_policy,
@@ -168,13 +179,9 @@ def start_delivery_with_copy(
     delivery: DeliveryInput, max_interval: timedelta
 ) -> workflow.ActivityHandle[DeliveryOutcome]:
     """The delivery and the exporter's copy in one activity, retried as `start_delivery`."""
-    return workflow.start_activity(
-        DELIVER_ACTIVITY,
-        delivery,
-        result_type=DeliveryOutcome,
-        start_to_close_timeout=SMTP_TIMEOUT,
-        heartbeat_timeout=SMTP_HEARTBEAT_TIMEOUT,
-        retry_policy=_delivery_retry(max_interval),
+    return cast(
+        "workflow.ActivityHandle[DeliveryOutcome]",
+        _through_smtp(DELIVER_ACTIVITY, delivery, DeliveryOutcome, _delivery_retry(max_interval)),
     )
 
 

@@ -27,14 +27,13 @@ from workflows.payloads import MailInput
 
 # The first workflow task of a run decides, once, whether mail goes out in the background.
 BACKGROUND_PATCH = "background-mail"
-# Implies background mail and issuance; see CertificateMachinery.lean.
-LEAN_PATCH = "lean-lifecycle"
 
 
 class MailSteps(CertificateMachinery):
     def _decide_mail_mode(self) -> None:
-        """Once per run: a run started since the lean patch records that one marker only."""
-        if workflow.patched(LEAN_PATCH):
+        """Once per run: a run started since the lean patch records that one marker only (it
+        implies background mail and issuance; see CertificateMachinery.lean)."""
+        if workflow.patched(act.LEAN_PATCH):
             self.lean = self.background = True
         else:
             self.background = workflow.patched(BACKGROUND_PATCH)

@@ -34,8 +34,6 @@ with workflow.unsafe.imports_passed_through():
     )
 from workflows.payloads import CertificateInput, ScreenPartiesInput
 
-LEAN_PATCH = "lean-lifecycle"
-
 
 @workflow.defn(name=IMPORT_REQUEST_WORKFLOW, sandboxed=True)
 class ImportRequestWorkflow:
@@ -43,7 +41,7 @@ class ImportRequestWorkflow:
     async def run(self, request: ImportRequestInput) -> list[str]:
         """The ids of the certificate workflows, one per line."""
         # Since this patch, both database steps are local activities (workflows._activities).
-        local = workflow.patched(LEAN_PATCH)
+        local = workflow.patched(act.LEAN_PATCH)
         try:
             await act.record_request(request, local=local)
         except ACTIVITY_FAILED as err:
