@@ -7,8 +7,10 @@ Every change goes through `_change` (state first, sequence number, search attrib
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any, Literal
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -40,9 +42,20 @@ from workflows.payloads import (
     ProjectionInput,
 )
 
+T = TypeVar("T")
 Recipient = Literal["certifier", "exporter", "importer"]
 # Changes projected in one transaction at most; beyond it the payload grows for little gain.
 GROUP_LIMIT = 200
+# Refusals that may be the workflow catching up with what the database already shows.
+CATCHING_UP = frozenset({"invalid_state", "task_not_current"})
+# How long an update refused only for that waits for the main loop before it is refused.
+CATCH_UP_LIMIT = timedelta(seconds=10)
+
+
+def _catching_up(err: ApplicationError) -> bool:
+    details = err.details
+    code = details[0].get("code") if details and isinstance(details[0], dict) else None
+    return code in CATCHING_UP
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -78,6 +91,11 @@ class CertificateMachinery:
     lean: bool
     alarm: asyncio.Task[None] | None
     alarm_at: datetime | None
+    # The main loop is parked in its wait: everything the workflow decided is in its history.
+    # Until then a step's local activities may have written the database ahead of the history
+    # (a workflow task lost with its worker is run again from the last one recorded), and a
+    # client may already act on what it read there: see `_admit` and `_checked`.
+    parked: bool
 
     def _setup(self, input: CertificateInput) -> None:
         self.input = input
@@ -95,6 +113,7 @@ class CertificateMachinery:
         self.background, self.sending, self.delivering = False, {}, None
         self.replacing = False
         self.lean, self.alarm, self.alarm_at = False, None, None
+        self.parked = False
 
     @property
     def _parties(self) -> Parties:
@@ -117,6 +136,36 @@ class CertificateMachinery:
         except DomainError as err:
             raise refusal(err) from None
         return target
+
+    def _admit(self, check: Callable[[], object]) -> None:
+        """An update's validator: `check`, except that while the main loop is still at work a
+        refusal for the state or the task is admitted, and the handler's `_checked` decides.
+
+        A worker that dies after a step's local activities wrote the database, before its
+        workflow task was recorded, leaves a client reading a review task that the workflow,
+        run again, has yet to create. Its claim must wait for the step, not be refused.
+        Refused updates leave no trace in a history, so this replays as before."""
+        try:
+            check()
+        except ApplicationError as err:
+            if self.parked or not _catching_up(err):
+                raise
+
+    async def _checked(self, check: Callable[[], T]) -> T:
+        """An update's handler: its own `check`; if that refuses the command only because the
+        main loop is still at work, wait for the loop to park (at most CATCH_UP_LIMIT) and
+        check again. A command the check passes does not wait at all, so every update
+        recorded before this replays unchanged."""
+        try:
+            return check()
+        except ApplicationError as err:
+            if self.parked or not _catching_up(err):
+                raise
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self.parked, timeout=CATCH_UP_LIMIT, timeout_summary="catching up"
+            )
+        return check()
 
     def _flag(self, rule: str, code: str, message: str) -> None:
         """Raise a flag for the certifier (and the exporter), in place of one of the same code."""

@@ -57,7 +57,9 @@ ATOMIC_REPLACE_PATCH = "atomic-replace"
 class CorrectionUpdates(CertificateMachinery):
     @workflow.update(name=VOID)
     async def void(self, cmd: VoidInput) -> CommandResult:
-        target = self._check_correction(Command.VOID, cmd.actor, cmd.reason)
+        target = await self._checked(
+            lambda: self._check_correction(Command.VOID, cmd.actor, cmd.reason)
+        )
         open_task = self._close_open_task()
         change = self._change(
             "voided", cmd.actor, to=target, detail={"reason": cmd.reason}, task=open_task
@@ -69,7 +71,7 @@ class CorrectionUpdates(CertificateMachinery):
 
     @void.validator
     def _validate_void(self, cmd: VoidInput) -> None:
-        self._check_correction(Command.VOID, cmd.actor, cmd.reason)
+        self._admit(lambda: self._check_correction(Command.VOID, cmd.actor, cmd.reason))
 
     @workflow.update(name=REPLACE)
     async def replace(self, cmd: ReplaceInput) -> ReplaceResult:
@@ -77,7 +79,7 @@ class CorrectionUpdates(CertificateMachinery):
         `replaced` and anyone is told; if either cannot be made, nothing has changed."""
         if not workflow.patched(ATOMIC_REPLACE_PATCH):
             return await self._replace_in_place(cmd)
-        self._check_replace(cmd)
+        await self._checked(lambda: self._check_replace(cmd))
         self.replacing = True
         try:
             replacement_id = await self._make_replacement(cmd)
@@ -164,7 +166,7 @@ class CorrectionUpdates(CertificateMachinery):
 
     @replace.validator
     def _validate_replace(self, cmd: ReplaceInput) -> None:
-        self._check_replace(cmd)
+        self._admit(lambda: self._check_replace(cmd))
 
     def _check_correction(self, command: Command, actor: ActorRef, reason: str) -> Status:
         target = self._check(command, actor)

@@ -36,7 +36,7 @@ def entry_key(entry: EntryLine) -> str:
 class CustomsUpdates(CertificateMachinery):
     @workflow.update(name=ACKNOWLEDGE)
     async def acknowledge(self, cmd: AcknowledgeInput) -> CommandResult:
-        self._check(Command.ACKNOWLEDGE, cmd.actor)
+        await self._checked(lambda: self._check(Command.ACKNOWLEDGE, cmd.actor))
         s = self.state
         if s.acknowledged_at is not None:
             await self._when_projected()
@@ -47,14 +47,14 @@ class CustomsUpdates(CertificateMachinery):
 
     @acknowledge.validator
     def _validate_acknowledge(self, cmd: AcknowledgeInput) -> None:
-        self._check(Command.ACKNOWLEDGE, cmd.actor)
+        self._admit(lambda: self._check(Command.ACKNOWLEDGE, cmd.actor))
 
     @workflow.update(name=RECORD_ENTRY)
     async def record_entry(self, cmd: RecordEntryInput) -> EntryResult:
         if self._is_repeat(cmd):
             await self._when_projected()
             return self._entry_result(repeat=True)
-        outcome = self._entry_outcome(cmd)
+        outcome = await self._checked(lambda: self._entry_outcome(cmd))
         s = self.state
         key = entry_key(cmd.entry)
         self.entry_keys.add(key)
@@ -83,7 +83,7 @@ class CustomsUpdates(CertificateMachinery):
     @record_entry.validator
     def _validate_record_entry(self, cmd: RecordEntryInput) -> None:
         if not self._is_repeat(cmd):
-            self._entry_outcome(cmd)
+            self._admit(lambda: self._entry_outcome(cmd))
 
     def _is_repeat(self, cmd: RecordEntryInput) -> bool:
         self._check_party(Party.IMPORTER, cmd.actor, "recording a customs entry")

@@ -107,12 +107,14 @@ class IssuanceSteps(MailSteps):
         # Since the lean patch an update that moves the certificate on (a withdrawal) ends
         # the pause, and the status it leaves shows to operators meanwhile.
         self._sync_search_attributes()
+        self.parked = True
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: s.status is not Status.APPROVED,
                 timeout=pause,
                 timeout_summary="issuance retry",
             )
+        self.parked = False
 
     async def _delivery_step(self) -> bool:
         """Move delivery on; True when the certificate changed and the loop starts again.

@@ -42,7 +42,7 @@ MISSING_FLAG = FindingRecord(
 class ReconciliationUpdates(CertificateMachinery):
     @workflow.update(name=REPORT_ACTUALS)
     async def report_actuals(self, cmd: ReportActualsInput) -> CommandResult:
-        self._check_report(cmd)
+        await self._checked(lambda: self._check_report(cmd))
         s, now = self.state, workflow.now()
         s.reconciliation = Reconciliation.REPORTED
         task = s.task
@@ -68,7 +68,7 @@ class ReconciliationUpdates(CertificateMachinery):
 
     @report_actuals.validator
     def _validate_report_actuals(self, cmd: ReportActualsInput) -> None:
-        self._check_report(cmd)
+        self._admit(lambda: self._check_report(cmd))
 
     def _check_report(self, cmd: ReportActualsInput) -> None:
         self._check(Command.REPORT_ACTUALS, cmd.actor)
@@ -91,7 +91,7 @@ class ReconciliationUpdates(CertificateMachinery):
 
     @workflow.update(name=CONFIRM_ACTUALS)
     async def confirm_actuals(self, cmd: ConfirmActualsInput) -> CommandResult:
-        self._check_confirm(cmd)
+        await self._checked(lambda: self._check_confirm(cmd))
         s = self.state
         assert s.task is not None
         s.reconciliation = Reconciliation.CONFIRMED
@@ -104,7 +104,7 @@ class ReconciliationUpdates(CertificateMachinery):
 
     @confirm_actuals.validator
     def _validate_confirm_actuals(self, cmd: ConfirmActualsInput) -> None:
-        self._check_confirm(cmd)
+        self._admit(lambda: self._check_confirm(cmd))
 
     def _check_confirm(self, cmd: ConfirmActualsInput) -> None:
         self._check_party(Party.ISSUING_CERTIFIER, cmd.actor, "confirming actual weights")

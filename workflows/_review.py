@@ -40,7 +40,7 @@ DECISIONS = {
 class ReviewUpdates(CertificateMachinery):
     @workflow.update(name=CLAIM)
     async def claim(self, cmd: ClaimInput) -> CommandResult:
-        self._check(Command.CLAIM, cmd.actor, cmd.task_id)
+        await self._checked(lambda: self._check(Command.CLAIM, cmd.actor, cmd.task_id))
         task = self.state.task
         assert task is not None
         if task.assignee_id == cmd.actor.user_id:
@@ -54,11 +54,11 @@ class ReviewUpdates(CertificateMachinery):
 
     @claim.validator
     def _validate_claim(self, cmd: ClaimInput) -> None:
-        self._check(Command.CLAIM, cmd.actor, cmd.task_id)
+        self._admit(lambda: self._check(Command.CLAIM, cmd.actor, cmd.task_id))
 
     @workflow.update(name=RELEASE)
     async def release(self, cmd: ReleaseInput) -> CommandResult:
-        self._check(Command.RELEASE, cmd.actor, cmd.task_id)
+        await self._checked(lambda: self._check(Command.RELEASE, cmd.actor, cmd.task_id))
         task = self.state.task
         assert task is not None
         task.state, task.assignee_id = TaskState.OPEN, None
@@ -69,13 +69,13 @@ class ReviewUpdates(CertificateMachinery):
 
     @release.validator
     def _validate_release(self, cmd: ReleaseInput) -> None:
-        self._check(Command.RELEASE, cmd.actor, cmd.task_id)
+        self._admit(lambda: self._check(Command.RELEASE, cmd.actor, cmd.task_id))
 
     @workflow.update(name=DECIDE)
     async def decide(self, cmd: DecideInput) -> CommandResult:
         # The comment was checked by the validator: it is the command's own, not the state's.
         # Updates recorded before that check was here replay through this handler unchanged.
-        target = self._check(DECISIONS[cmd.decision], cmd.actor)
+        target = await self._checked(lambda: self._check(DECISIONS[cmd.decision], cmd.actor))
         s, now = self.state, workflow.now()
         assert s.task is not None
         s.task.state = TaskState.CLOSED
@@ -96,7 +96,7 @@ class ReviewUpdates(CertificateMachinery):
 
     @decide.validator
     def _validate_decide(self, cmd: DecideInput) -> None:
-        self._check_decision(cmd)
+        self._admit(lambda: self._check_decision(cmd))
 
     def _check_decision(self, cmd: DecideInput) -> None:
         command = DECISIONS[cmd.decision]
@@ -108,7 +108,7 @@ class ReviewUpdates(CertificateMachinery):
 
     @workflow.update(name=ANSWER)
     async def answer(self, cmd: AnswerInput) -> CommandResult:
-        target = self._check(Command.ANSWER, cmd.actor)
+        target = await self._checked(lambda: self._check(Command.ANSWER, cmd.actor))
         s, now = self.state, workflow.now()
         start_review_clock(s, now)
         s.info_requested_at = None
@@ -129,11 +129,11 @@ class ReviewUpdates(CertificateMachinery):
 
     @answer.validator
     def _validate_answer(self, cmd: AnswerInput) -> None:
-        self._check(Command.ANSWER, cmd.actor)
+        self._admit(lambda: self._check(Command.ANSWER, cmd.actor))
 
     @workflow.update(name=WITHDRAW)
     async def withdraw(self, cmd: WithdrawInput) -> CommandResult:
-        target = self._check(Command.WITHDRAW, cmd.actor)
+        target = await self._checked(lambda: self._check(Command.WITHDRAW, cmd.actor))
         s = self.state
         stop_review_clock(s, workflow.now())
         open_task = s.task is not None and s.task.state is not TaskState.CLOSED
@@ -147,4 +147,4 @@ class ReviewUpdates(CertificateMachinery):
 
     @withdraw.validator
     def _validate_withdraw(self, cmd: WithdrawInput) -> None:
-        self._check(Command.WITHDRAW, cmd.actor)
+        self._admit(lambda: self._check(Command.WITHDRAW, cmd.actor))

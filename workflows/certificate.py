@@ -87,6 +87,7 @@ class CertificateWorkflow(
             if self._continue_as_new_due():
                 await self._continue_as_new()
             await self._wait_for_next_timer()
+        self.parked = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._stop_moot_delivery()
         await self._flush_mail()
@@ -95,6 +96,7 @@ class CertificateWorkflow(
         return self.state.status
 
     async def _continue_as_new(self) -> None:
+        self.parked = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.background:
             await self._stop_mail()
@@ -127,12 +129,14 @@ class CertificateWorkflow(
             await self._wait_lean(timeout if timeout is None or timeout > ZERO else None, timers)
             return
         # The timeout means the timer is due; the loop fires it on its next turn.
+        self.parked = True
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self.woken or self._continue_as_new_due() or self._mail_done(),
                 timeout=timeout if timeout is None or timeout > ZERO else None,
                 timeout_summary=timers[0][1] if timers else None,
             )
+        self.parked = False
 
     async def _wait_lean(
         self, timeout: timedelta | None, timers: list[tuple[datetime, Timer]]
@@ -150,6 +154,7 @@ class CertificateWorkflow(
                 summary = timers[0][1] if timers else None
                 self.alarm = asyncio.create_task(workflow.sleep(timeout, summary=summary))
         alarm = self.alarm
+        self.parked = True
         await workflow.wait_condition(
             lambda: (
                 self.woken
@@ -158,6 +163,7 @@ class CertificateWorkflow(
                 or (alarm is not None and alarm.done())
             )
         )
+        self.parked = False
         if alarm is not None and alarm.done():
             # Rung: the loop fires the timer on its next turn, and the next wait starts anew.
             self.alarm, self.alarm_at = None, None

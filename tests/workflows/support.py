@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WithStartWorkflowOperation, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -40,6 +41,7 @@ from workflows.contracts import (
     SEARCH_ATTRIBUTES,
     ActorRef,
     CommandResult,
+    FindingRecord,
     ImportRequestInput,
     RequestLine,
     Shipment,
@@ -216,14 +218,7 @@ class Harness:
         server leaks a time-skipping lock whenever a child completes after its parent has
         closed: every later `env.sleep` then waits in real time.
         """
-        await ProjectionActivities(self.sessions).record_request(request)
-        findings = await ScreeningActivities(self.sessions).screen_parties(
-            ScreenPartiesInput(
-                certifier_id=request.certifier_id,
-                exporter_id=request.exporter_id,
-                importer_id=request.importer_id,
-            )
-        )
+        findings = await self._record_and_screen(request)
         for request_line in request.lines:
             workflow_id = certificate_workflow_id(request_line.certificate_id)
             await self.env.client.start_workflow(
@@ -238,6 +233,38 @@ class Harness:
         for certificate_id in ids:
             await eventually(partial(self.screened, certificate_id))
         return ids
+
+    async def _record_and_screen(self, request: ImportRequestInput) -> list[FindingRecord]:
+        await ProjectionActivities(self.sessions).record_request(request)
+        return await ScreeningActivities(self.sessions).screen_parties(
+            ScreenPartiesInput(
+                certifier_id=request.certifier_id,
+                exporter_id=request.exporter_id,
+                importer_id=request.importer_id,
+            )
+        )
+
+    async def start_with_update(
+        self, request: ImportRequestInput, update: str, payload: Any
+    ) -> CommandResult:
+        """Start the request's only certificate with `update` in its first workflow task, as
+        a worker run again after a crash sees a command sent meanwhile."""
+        findings = await self._record_and_screen(request)
+        [request_line] = request.lines
+        workflow_id = certificate_workflow_id(request_line.certificate_id)
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            CERTIFICATE_WORKFLOW,
+            certificate_input(request, request_line, findings),
+            id=workflow_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=certificate_search_attributes(request, request_line),
+        )
+        self.started.append(workflow_id)
+        result: CommandResult = await self.env.client.execute_update_with_start_workflow(
+            update, payload, start_workflow_operation=start, result_type=CommandResult
+        )
+        return result
 
     async def screened(self, certificate_id: str) -> bool:
         row = await self.certificate(certificate_id)

@@ -185,3 +185,26 @@ async def test_exporter_withdraws_a_certificate_in_review(harness: Harness) -> N
     assert await harness.handle(cert).result() == "withdrawn"
     attributes = (await harness.handle(cert).describe()).typed_search_attributes
     assert (attributes.get(SA_STATUS), attributes.get(SA_AWAITING)) == ("withdrawn", "none")
+
+
+async def test_a_command_that_arrives_before_the_first_step_waits_for_it(
+    harness: Harness,
+) -> None:
+    """A worker that dies after screening wrote the review task, before its workflow task was
+    recorded, is run again from the start: a claim a certifier sent meanwhile arrives with the
+    workflow still `submitted`. It waits for the step instead of being refused for the state;
+    a claim of a task the step does not create is then refused for what it is."""
+    carmen = await harness.actor("certifier@demo.test")
+    request = request_input()
+    stray = ClaimInput(actor=carmen, task_id="00000000-0000-4000-8000-000000000000")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await harness.start_with_update(request, CLAIM, stray)
+    # Refused at once, it would have been for the state (`invalid_state`).
+    assert refusal(refused.value).details[0]["code"] == "task_not_current"
+    [cert] = [line.certificate_id for line in request.lines]
+    # The refusal came after the step: the review task is in the database and in the workflow.
+    task = await harness.review_task(cert)
+    assert (task.state, task.assignee_id) == ("open", None)
+    claimed = await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=task.id))
+    assert (claimed.task_state, claimed.assignee) == ("claimed", carmen.user_id)
+    await harness.assert_replays(certificate_workflow_id(cert))
