@@ -20,6 +20,7 @@ from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedEr
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.observe import route_template
 from api.schemas.errors import ErrorBody, FieldError
 from domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from persistence.db import database_unreachable
@@ -128,7 +129,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if database_unreachable(exc):
         # Drivers say "the database is away" in many ways, some before SQLAlchemy wraps them.
         return await _on_database_unavailable(request, exc)
-    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The route's template, not the path: paths carry ids, query strings verification codes.
+    route = route_template(request.scope, request.app)
+    logger.exception("unexpected error on %s %s", request.method, route, exc_info=exc)
     return error_response(500, "internal error", "internal")
 
 

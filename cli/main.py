@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from config.logs import configure_logging
 from config.settings import Settings, get_settings
 
 
@@ -35,8 +36,14 @@ def _api(settings: Settings) -> None:
 
     from api.app import create_app
 
+    # Our logging, not uvicorn's: its access log writes paths and query strings as they came
+    # (a verification code in `?code=`); api.observe writes one line per request instead.
     uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info"
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -85,15 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings() if args.public_key is None else None
         return run_verify(args.document, args.public_key, settings)
 
-    # The dev supervisor talks to a person: only its own lines and real warnings.
-    quiet = args.command in ("dev", "migrate", "seed", "bench")
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    settings = get_settings()
+    if args.command in ("api", "worker"):
+        # Services write for log collectors: NOPIC_LOG_FORMAT, JSON lines by default.
+        configure_logging(settings.log_format)
+    else:
+        # The dev supervisor talks to a person: only its own lines and real warnings.
+        quiet = args.command in ("dev", "migrate", "seed", "bench")
+        logging.basicConfig(
+            level=logging.WARNING if quiet else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
     # fontTools tells of every glyph subset of every document it renders: noise, and CPU.
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    settings = get_settings()
     if args.command == "dev":
         from cli.dev import run_dev
 

@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     worker_workflow_tasks: Annotated[int, Field(ge=2, le=1_000)] = 20
     # Deliveries retry with exponential backoff up to this interval while SMTP is down.
     delivery_retry_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300
+    # The worker's Prometheus endpoint (`/metrics`: the Temporal SDK's series and ours), served
+    # by the SDK's runtime; port 0 serves none. Loopback by default: metrics are for the
+    # operator's scraper, not the world.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: Annotated[int, Field(ge=0, le=65_535)] = 9464
+
+    # One JSON object a line for log collectors; `text` for a person reading a terminal.
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
@@ -104,6 +112,13 @@ class Settings(BaseSettings):
     @property
     def temporal_address(self) -> str:
         return f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def worker_metrics_address(self) -> str | None:
+        """host:port of the worker's `/metrics`, or None when it serves none."""
+        if not self.worker_metrics_port:
+            return None
+        return f"{self.worker_metrics_host}:{self.worker_metrics_port}"
 
     @property
     def mail_dir(self) -> Path:
