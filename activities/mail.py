@@ -48,6 +48,9 @@ MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 # Far below the 998 characters a header line may have (RFC 5322 2.1.1).
 MAX_SUBJECT = 250
+# Counters on the worker's `/metrics` (cli.telemetry), named as Prometheus names counters.
+MAILS_SENT = "nopic_mails_sent_total"
+MAIL_FAILURES = "nopic_mail_failures_total"
 # Well inside the heartbeat timeout the workflows give this activity (workflows._activities).
 HEARTBEAT_EVERY = 2.0
 
@@ -71,6 +74,17 @@ async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
                 activity.heartbeat()
     finally:
         task.cancel()
+
+
+def count(name: str, description: str, mail: MailInput) -> None:
+    """Add one to the counter `name` of the mail's template, on the worker's `/metrics`.
+
+    Through the SDK's meter, so our series are served beside the SDK's own; outside an activity
+    (a test calling the class directly) there is nothing to count on.
+    """
+    if activity.in_activity():
+        counter = activity.metric_meter().create_counter(name, description)
+        counter.add(1, {"template": mail.template})
 
 
 def one_line(text: str) -> str:
@@ -132,6 +146,13 @@ class MailActivities:
         return DeliveryOutcome()
 
     async def _send(self, mail: MailInput) -> bool:
+        try:
+            return await self._attempt(mail)
+        except Exception:
+            count(MAIL_FAILURES, "Attempts to send a mail that failed, by template.", mail)
+            raise
+
+    async def _attempt(self, mail: MailInput) -> bool:
         row = await self._outbox_row(mail)
         if row.sent_at is not None or not row.recipients:
             return False
@@ -148,6 +169,7 @@ class MailActivities:
             port=self.smtp_port,
             timeout=self.smtp_timeout,
         )
+        count(MAILS_SENT, "Mails the SMTP server accepted, by template.", mail)
         async with transaction(self.sessions) as session:
             sent = await session.get(OutboxMessage, row.id)
             assert sent is not None

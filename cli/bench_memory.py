@@ -72,6 +72,7 @@ SCRATCH_SETTINGS = (
     "database_url",
     "http_port",
     "temporal_port",
+    "worker_metrics_port",
     "temporal_ui_port",
     "smtp_port",
 )
@@ -283,6 +284,7 @@ def _scratch_stack(folder: Path) -> tuple[Settings, dict[str, str]]:
         temporal_port=free_port(),
         temporal_ui_port=free_port(),
         smtp_port=free_port(),
+        worker_metrics_port=free_port(),
     )
     env = {f"NOPIC_{name.upper()}": str(getattr(settings, name)) for name in SCRATCH_SETTINGS}
     return settings, {**os.environ, **env}

@@ -117,6 +117,8 @@ def _banner(settings: Settings, seeded: bool) -> str:
     from persistence.seed import DEMO_PASSWORD, DEMO_USERS
 
     base = settings.public_url
+    address = settings.worker_metrics_address
+    worker_metrics = f"http://{address}/metrics" if address else "off"
     lines = [
         "",
         "NOP-IC is running (Ctrl-C stops everything)",
@@ -125,6 +127,7 @@ def _banner(settings: Settings, seeded: bool) -> str:
         f"SMTP on {settings.smtp_host}:{settings.smtp_port})",
         f"  Temporal UI       http://{settings.temporal_host}:{settings.temporal_ui_port}",
         f"  Temporal server   {settings.temporal_address}",
+        f"  metrics           {base}/metrics (API), {worker_metrics} (worker)",
         f"  data folder       {settings.data_dir.resolve()}"
         + ("  (demo data seeded now)" if seeded else "  (existing data kept)"),
         "",
@@ -138,16 +141,16 @@ def run_dev(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     logs = settings.data_dir / "logs"
     logs.mkdir(exist_ok=True)
-    busy = [
-        f"{name} port {port}"
-        for name, port in (
-            ("HTTP", settings.http_port),
-            ("Temporal", settings.temporal_port),
-            ("Temporal UI", settings.temporal_ui_port),
-            ("SMTP", settings.smtp_port),
-        )
-        if not _port_free(settings.http_host, port)
+    ports = [
+        ("HTTP", settings.http_host, settings.http_port),
+        ("Temporal", settings.http_host, settings.temporal_port),
+        ("Temporal UI", settings.http_host, settings.temporal_ui_port),
+        ("SMTP", settings.http_host, settings.smtp_port),
     ]
+    if settings.worker_metrics_port:
+        # Taken, it would stop the worker at each start, and the supervisor start it again.
+        ports.append(("worker metrics", settings.worker_metrics_host, settings.worker_metrics_port))
+    busy = [f"{name} port {port}" for name, host, port in ports if not _port_free(host, port)]
     if busy:
         print(f"cannot start: {', '.join(busy)} already in use (another nopic dev?)")
         return 1

@@ -29,6 +29,7 @@ class DevStack:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.http_port = free_port()
+        self.worker_metrics_port = free_port()
         self.env = {
             **os.environ,
             "NOPIC_DATA_DIR": str(data_dir),
@@ -36,6 +37,7 @@ class DevStack:
             "NOPIC_TEMPORAL_PORT": str(free_port()),
             "NOPIC_TEMPORAL_UI_PORT": str(free_port()),
             "NOPIC_SMTP_PORT": str(free_port()),
+            "NOPIC_WORKER_METRICS_PORT": str(self.worker_metrics_port),
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -43,6 +45,10 @@ class DevStack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def worker_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.worker_metrics_port}/metrics"
 
     def start(self) -> str:
         self.process = subprocess.Popen(

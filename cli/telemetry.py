@@ -1,0 +1,48 @@
+"""The Temporal SDK runtime of a process: where its metrics are served, where its logs go.
+
+The worker's runtime serves Prometheus' `/metrics` on NOPIC_WORKER_METRICS_HOST:PORT: the SDK's
+own series (`temporal_...`: polls, task latencies, slots, sticky cache) and ours, which the
+activities count through the SDK's meter (`nopic_...`). The SDK core's own log lines (Rust) are
+handed to Python's logging, so they come out in the process's format, JSON lines by default,
+instead of the core's text on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+
+from config.settings import Settings
+
+CORE_LOGGER = "temporalio.core"
+
+
+def temporal_runtime(metrics_address: str | None) -> Runtime:
+    """A runtime serving `/metrics` on `metrics_address` (host:port), or no metrics if None."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+            ),
+            metrics=None if metrics_address is None else PrometheusConfig(metrics_address),
+        )
+    )
+
+
+def install_runtime(settings: Settings, *, worker: bool) -> None:
+    """Make the process's clients (and so its workers) use a runtime of these settings.
+
+    Set as the SDK's default before any client connects: every client of the process, the
+    worker's and the benchmarks', then shares it, and one process serves one `/metrics`.
+    """
+    address = settings.worker_metrics_address if worker else None
+    Runtime.set_default(temporal_runtime(address))
