@@ -51,13 +51,19 @@ def _templates(app: FastAPI) -> list[tuple[str, re.Pattern[str]]]:
     return compiled
 
 
-def certificate_of(scope: Scope) -> dict[str, str]:
-    """The certificate a request is about, for its log line: the id in its path, if it is one."""
-    value = scope.get("path_params", {}).get("certificate_id")
-    try:
-        return {"certificate_id": str(uuid.UUID(value))} if isinstance(value, str) else {}
-    except ValueError:
-        return {}
+def certificate_of(scope: Scope, app: FastAPI) -> dict[str, str]:
+    """The certificate a request is about: the id in its path, if it is one. Known before the
+    route runs, so every line the request writes carries it, not only the access line."""
+    for _, pattern in _templates(app):
+        found = pattern.fullmatch(scope["path"])
+        if found is None:
+            continue
+        value = found.groupdict().get("certificate_id")
+        try:
+            return {"certificate_id": str(uuid.UUID(value))} if value else {}
+        except ValueError:
+            return {}
+    return {}
 
 
 class ObserveRequests:
@@ -80,14 +86,14 @@ class ObserveRequests:
                 status = int(message["status"])
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_observed)
-        finally:
-            seconds = time.perf_counter() - started
-            method = str(scope["method"])
-            route = route_template(scope, self.api)
-            self.metrics.observe(method, route, status, seconds)
-            with log_context(**certificate_of(scope)):
+        with log_context(**certificate_of(scope, self.api)):
+            try:
+                await self.app(scope, receive, send_observed)
+            finally:
+                seconds = time.perf_counter() - started
+                method = str(scope["method"])
+                route = route_template(scope, self.api)
+                self.metrics.observe(method, route, status, seconds)
                 self._log(method, route, status, seconds)
 
     def _log(self, method: str, route: str, status: int, seconds: float) -> None:
