@@ -24,6 +24,8 @@ from config.settings import Settings
 
 CORE_LOGGER = "temporalio.core"
 
+logger = logging.getLogger(__name__)
+
 
 def temporal_runtime(metrics_address: str | None) -> Runtime:
     """A runtime serving `/metrics` on `metrics_address` (host:port), or no metrics if None."""
@@ -45,4 +47,14 @@ def install_runtime(settings: Settings, *, worker: bool) -> None:
     worker's and the benchmarks', then shares it, and one process serves one `/metrics`.
     """
     address = settings.worker_metrics_address if worker else None
-    Runtime.set_default(temporal_runtime(address))
+    try:
+        runtime = temporal_runtime(address)
+    except ValueError as exc:  # the SDK's word for a port it cannot bind
+        logger.error(
+            "cannot serve the worker's metrics on %s (%s): set NOPIC_WORKER_METRICS_PORT to a "
+            "free port, or to 0 for none",
+            address,
+            exc,
+        )
+        raise SystemExit(1) from exc
+    Runtime.set_default(runtime)

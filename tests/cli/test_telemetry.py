@@ -3,6 +3,7 @@ lines of its workflows and activities that say which workflow and certificate th
 
 from __future__ import annotations
 
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli.telemetry import temporal_runtime
+from cli.telemetry import install_runtime, temporal_runtime
 from cli.worker import build_worker
 from config.logs import CERTIFICATE_WORKFLOW_PREFIX
 from config.settings import Settings
@@ -131,3 +132,19 @@ async def test_the_worker_serves_the_sdks_metrics_and_counts_mails_sent_and_fail
     assert line["workflow_id"] == certificate_workflow_id(certificate_id)
     assert line["certificate_id"] == certificate_id
     assert line["run_id"]
+
+
+def test_a_taken_metrics_port_stops_the_worker_with_the_setting_to_change(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(
+            env="test", data_dir=tmp_path, jwt_secret="test", worker_metrics_port=port
+        )
+        with pytest.raises(SystemExit):
+            install_runtime(settings, worker=True)
+
+    assert "NOPIC_WORKER_METRICS_PORT" in caplog.text
