@@ -10,10 +10,14 @@ message; the workflow catches it, writes it to the timeline, flags it, and goes 
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosmtplib
 from sqlalchemy import exc as sa
+from temporalio import activity
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -22,6 +26,9 @@ from temporalio.worker import (
 )
 
 from persistence.db import database_unreachable
+from persistence.repositories.operations import FailingStepRecorder
+
+logger = logging.getLogger(__name__)
 
 # SMTP reply codes 4xx say "try again later" (RFC 5321 4.2.1); 5xx say "never".
 SMTP_TRANSIENT = range(400, 500)
@@ -55,20 +62,84 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def next_attempt_in(policy: RetryPolicy | None, attempt: int) -> timedelta | None:
+    """How long Temporal waits after failed attempt number `attempt`; None after the last."""
+    policy = policy or RetryPolicy()
+    if policy.maximum_attempts and attempt >= policy.maximum_attempts:
+        return None
+    wait = policy.initial_interval * policy.backoff_coefficient ** (attempt - 1)
+    longest = policy.maximum_interval or policy.initial_interval * 100
+    return min(wait, longest)
+
+
 class _ClassifyFailures(ActivityInboundInterceptor):
+    def __init__(
+        self, next: ActivityInboundInterceptor, recorder: FailingStepRecorder | None
+    ) -> None:
+        super().__init__(next)
+        self.recorder = recorder
+
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         try:
-            return await self.next.execute_activity(input)
-        except ApplicationError:
-            raise  # the activity said itself whether a retry helps
+            result = await self.next.execute_activity(input)
+        except ApplicationError as error:
+            # The activity said itself whether a retry helps.
+            await self._failed(error, retried=not error.non_retryable)
+            raise
         except Exception as error:
             if is_transient(error):
+                await self._failed(error, retried=True)
                 raise
+            await self._failed(error, retried=False)
             raise permanent(error) from error
+        if activity.info().attempt > 1:
+            await self._record(None)  # it failed before: it is not failing any more
+        return result
+
+    async def _failed(self, error: BaseException, *, retried: bool) -> None:
+        info = activity.info()
+        wait = next_attempt_in(info.retry_policy, info.attempt) if retried else None
+        if wait is not None or info.attempt > 1:
+            await self._record((describe(error), wait) if wait is not None else None)
+
+    async def _record(self, failure: tuple[str, timedelta] | None) -> None:
+        """Write what the administrators' stuck view reads; never the activity's concern:
+        the database may be what fails, and the activity's own outcome goes on regardless."""
+        if self.recorder is None:
+            return
+        info = activity.info()
+        try:
+            if failure is None:
+                await self.recorder.cleared(info.workflow_id or "", info.activity_id)
+                return
+            error, wait = failure
+            now = datetime.now(UTC)
+            await self.recorder.failed(
+                workflow_id=info.workflow_id or "",
+                run_id=info.workflow_run_id or "",
+                activity_id=info.activity_id,
+                activity_type=info.activity_type,
+                local=info.is_local,
+                attempt=info.attempt,
+                error=error,
+                now=now,
+                next_attempt_at=now + wait,
+            )
+        except Exception as exc:  # the database away: the worker log still tells
+            logger.warning(
+                "could not record the failing step %s of %s: %s",
+                info.activity_type,
+                info.workflow_id,
+                exc,
+            )
 
 
 class FailureClassifier(Interceptor):
-    """Worker interceptor: only transient failures of an activity are retried."""
+    """Worker interceptor: only transient failures of an activity are retried, and each
+    failed attempt that will be retried is recorded for the administrators (`recorder`)."""
+
+    def __init__(self, recorder: FailingStepRecorder | None = None) -> None:
+        self.recorder = recorder
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _ClassifyFailures(next)
+        return _ClassifyFailures(next, self.recorder)

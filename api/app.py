@@ -13,6 +13,7 @@ from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.printable_url import printable_url
 from api.routers import (
+    admin,
     auth,
     certificates,
     customs,
@@ -73,6 +74,7 @@ def create_app(
         documents.router,
         tasks.router,
         verification.router,
+        admin.router,
         health.router,
     ):
         app.include_router(router)

@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -31,6 +35,10 @@ from workflows.contracts import (
 
 logger = logging.getLogger(__name__)
 
+# A poller not seen for this long is gone (a long poll lasts a minute).
+POLLER_GONE = timedelta(seconds=90)
+WORKER_SEEN_TTL = timedelta(seconds=10)
+
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -45,6 +53,7 @@ class TemporalGateway:
         self.settings = settings
         self._client = client
         self._lock = asyncio.Lock()
+        self._worker_seen = float("-inf")
 
     async def client(self) -> Client:
         if self._client is not None:
@@ -79,6 +88,40 @@ class TemporalGateway:
             return await client.service_client.check_health(timeout=timeout)
         except (Unavailable, RPCError, TimeoutError):
             return False
+
+    async def workers_last_seen(self) -> datetime | None:
+        """When a worker last polled the task queue for workflow tasks; None if none is known."""
+        client = await self.client()
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self.settings.temporal_namespace,
+                task_queue=TaskQueue(
+                    name=self.settings.temporal_task_queue,
+                    kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+                ),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            timeout=self.settings.temporal_rpc_timeout,
+        )
+        seen = [poller.last_access_time.ToDatetime(tzinfo=UTC) for poller in response.pollers]
+        return max(seen, default=None)
+
+    async def require_worker(self) -> None:
+        """Refuse a command at once (503) when no worker polls the task queue: its update
+        would wait for the whole timeout and then fail all the same. A worker seen is believed
+        for WORKER_SEEN_TTL, so this costs one call in a while, not one per command."""
+        if time.monotonic() - self._worker_seen < WORKER_SEEN_TTL.total_seconds():
+            return
+        try:
+            seen = await self.workers_last_seen()
+        except RPCError as exc:
+            raise Unavailable("the workflow engine did not answer") from exc
+        if seen is None or datetime.now(UTC) - seen > POLLER_GONE:
+            raise Unavailable(
+                "no worker is running: the command cannot be carried out until one is started",
+                code="no_worker",
+            )
+        self._worker_seen = time.monotonic()
 
     async def start_request(self, request: ImportRequestInput) -> None:
         """Start the request's workflow, once: a retried POST finds it started or finished."""

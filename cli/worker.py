@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,10 +20,18 @@ from activities.screening import ScreeningActivities
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
 from persistence.keys import signing_key_pem
+from persistence.repositories.operations import FailingStepRecorder
 from workflows.certificate import CertificateWorkflow
 from workflows.import_request import ImportRequestWorkflow
+from workflows.termination import TerminationNoticeWorkflow
 
 logger = logging.getLogger(__name__)
+
+WORKFLOWS: tuple[type, ...] = (
+    ImportRequestWorkflow,
+    CertificateWorkflow,
+    TerminationNoticeWorkflow,
+)
 
 # Time for activities in flight (an SMTP send, a projection) to finish on shutdown.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
@@ -46,7 +55,10 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     *,
     task_queue: str | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> Worker:
+    """The worker of `settings`: our workflows (or those given: a test deploys a bad version)
+    and every activity, classifying and recording their failures."""
     screening = ScreeningActivities(sessions)
     projection = ProjectionActivities(sessions)
     mail = MailActivities(
@@ -62,7 +74,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[ImportRequestWorkflow, CertificateWorkflow],
+        workflows=workflows,
         activities=[
             screening.screen_parties,
             screening.screen_line,
@@ -76,7 +88,7 @@ def build_worker(
             replacement.create_replacement,
             replacement.discard_replacement,
         ],
-        interceptors=[FailureClassifier()],
+        interceptors=[FailureClassifier(FailingStepRecorder(sessions))],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         max_cached_workflows=settings.worker_cached_workflows,

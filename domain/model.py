@@ -19,6 +19,8 @@ class Status(StrEnum):
     REPLACED = "replaced"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    # Ended by an administrator (a workflow that could not go on); no command is taken.
+    TERMINATED = "terminated"
 
     @property
     def is_terminal(self) -> bool:
@@ -33,6 +35,7 @@ TERMINAL = frozenset(
         Status.REPLACED,
         Status.REJECTED,
         Status.WITHDRAWN,
+        Status.TERMINATED,
     }
 )
 

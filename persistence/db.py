@@ -59,6 +59,9 @@ _PG_UNREACHABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # Class 53: disk full, out of memory: the server cannot take the write until an operator
+    # frees what it lacks, and then the same write succeeds.
+    asyncpg.exceptions.InsufficientResourcesError,
 )
 _UNREACHABLE = (
     OSError,  # refused, reset, timed out: also raised by asyncpg's connect before any wrapping

@@ -145,6 +145,8 @@ class Certificate(Base):
         Index("ix_certificates_exporter_created", "exporter_id", "created_at", "id"),
         Index("ix_certificates_importer_created", "importer_id", "created_at", "id"),
         Index("ix_certificates_mass_balance", "exporter_id", "hts_code", "valid_from"),
+        # Issued per hour over the last day (GET /api/admin/stats).
+        Index("ix_certificates_issued_at", "issued_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
@@ -323,3 +325,41 @@ class ActualShipment(Base):
     shipped_on: Mapped[date] = mapped_column(Date)
     reported_by: Mapped[str] = mapped_column(String(36))
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FailingStep(Base):
+    """An activity whose last attempt failed and that will be tried again (DESIGN 5, stuck).
+
+    The worker writes it when an attempt fails with a failure a retry may fix and deletes it
+    when a later attempt succeeds or the failure is final; the administrators' stuck view reads
+    it. Local activities leave no pending activity in Temporal, so this is where they show."""
+
+    __tablename__ = "failing_steps"
+    __table_args__ = (Index("ix_failing_steps_next_attempt", "next_attempt_at"),)
+    workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    activity_type: Mapped[str] = mapped_column(String(64))
+    local: Mapped[bool] = mapped_column(Boolean)
+    attempt: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(String(500))
+    first_failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AdminAction(Base):
+    """One remedy an administrator applied to one workflow: who, why, and what came of it."""
+
+    __tablename__ = "admin_actions"
+    __table_args__ = (Index("ix_admin_actions_workflow", "workflow_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    admin_id: Mapped[str] = mapped_column(String(36))
+    admin_email: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(16))
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    certificate_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text)

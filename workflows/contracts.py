@@ -24,6 +24,7 @@ from domain.model import (
 
 IMPORT_REQUEST_WORKFLOW = "ImportRequestWorkflow"
 CERTIFICATE_WORKFLOW = "CertificateWorkflow"
+TERMINATION_NOTICE_WORKFLOW = "TerminationNoticeWorkflow"
 
 CLAIM = "claim"
 RELEASE = "release"
@@ -60,6 +61,16 @@ SA_IMPORTER = SearchAttributeKey.for_keyword("ImporterId")
 SA_HTS = SearchAttributeKey.for_keyword("HtsCode")
 SA_AWAITING = SearchAttributeKey.for_keyword("AwaitingActor")
 SEARCH_ATTRIBUTES = (SA_STATUS, SA_CERTIFIER, SA_EXPORTER, SA_IMPORTER, SA_HTS, SA_AWAITING)
+
+
+def termination_notice_workflow_id(certificate_id: str) -> str:
+    return f"termination-notice-{certificate_id}"
+
+
+def certificate_id_of(workflow_id: str) -> str | None:
+    """The certificate whose workflow this is, or None for another kind of workflow."""
+    prefix = certificate_workflow_id("")
+    return workflow_id.removeprefix(prefix) if workflow_id.startswith(prefix) else None
 
 
 def request_workflow_id(request_id: str) -> str:
@@ -246,3 +257,15 @@ class ReplaceResult(BaseModel):
     certificate_id: str
     status: Status
     replacement_id: str
+
+
+class TerminationNotice(BaseModel):
+    """The parties of a certificate whose workflow an administrator terminated, to be told."""
+
+    certificate_id: str
+    certifier_id: str
+    exporter_id: str
+    importer_id: str
+    number: str | None = None
+    hts_code: str
+    reason: str

@@ -23,6 +23,8 @@ from persistence.seed import demo_user_id
 from tests.conftest import SmtpServer
 from workflows.contracts import SEARCH_ATTRIBUTES
 
+REPORTED_PROBLEMS_AFTER = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
@@ -30,6 +32,9 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
+        # The server marks a workflow whose workflow task failed twice in a row (the
+        # `TemporalReportedProblems` search attribute), as `nopic dev` configures it.
+        dev_server_extra_args=["--dynamic-config-value", f"{REPORTED_PROBLEMS_AFTER}=2"],
     )
     async with env:
         yield env

@@ -47,6 +47,9 @@ class Known:
     request_ids: tuple[str, ...]
     # An issued certificate's number and verification code.
     verification: tuple[str, str]
+    # Workflows and causes of stuck workflows, for the administrators' remedies.
+    workflow_ids: tuple[str, ...] = ()
+    causes: tuple[str, ...] = ()
 
     def fixed(self, operation: Operation) -> list[dict[str, dict[str, str]]]:
         """The fixed parts of requests to `operation` that name a known resource."""
@@ -57,6 +60,11 @@ class Known:
             return [{"path": {"task_id": i}} for i in self.task_ids]
         if "request_id" in names:
             return [{"path": {"request_id": i}} for i in self.request_ids]
+        if "workflow_id" in names:
+            return [{"path": {"workflow_id": i}} for i in self.workflow_ids]
+        if "cause" in names:
+            remedy = {"remedy": "terminate"} if "remedy" in names else {}
+            return [{"path": {"cause": cause, **remedy}} for cause in self.causes]
         if "number" in names:
             number, code = self.verification
             return [{"path": {"number": number}, "query": {"code": code}}]

@@ -19,6 +19,7 @@ from config.settings import Settings
 from tests.api.contract import Known, run_contract
 from tests.api.flow import ADMIN, CERTIFIER, EXPORTER, IMPORTER, Auth, delivered, in_review
 from tests.conftest import free_port
+from workflows.contracts import certificate_workflow_id
 
 # The demo users of every role, and nobody signed in.
 CALLERS = {
@@ -61,6 +62,8 @@ async def known_ids(base_url: str, auth: Auth) -> Known:
         task_ids=(task["id"],),
         request_ids=(request.json()["request_id"],),
         verification=(issued["number"], issued["verification_code"]),
+        workflow_ids=(certificate_workflow_id(reviewed), f"certificate-{issued['id']}"),
+        causes=("overdue_task:review", "no_worker:nopic"),
     )
 
 
