@@ -11,7 +11,10 @@ from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
+from api.observe import ObserveRequests
 from api.printable_url import printable_url
+from api.request_id import RequestId
 from api.routers import (
     admin,
     auth,
@@ -20,6 +23,7 @@ from api.routers import (
     dev_mail,
     documents,
     health,
+    metrics,
     reconciliation,
     requests,
     tasks,
@@ -63,8 +67,12 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.temporal = TemporalGateway(settings, temporal)
+    app.state.metrics = ApiMetrics()
     install_error_handlers(app)
+    # The last added runs first: the request id, then the timing, then the body limit.
     app.add_middleware(BodyLimit)
+    app.add_middleware(ObserveRequests, metrics=app.state.metrics, api=app)
+    app.add_middleware(RequestId)
     for router in (
         auth.router,
         requests.router,
@@ -76,6 +84,7 @@ def create_app(
         verification.router,
         admin.router,
         health.router,
+        metrics.router,
     ):
         app.include_router(router)
     if settings.env == "dev":

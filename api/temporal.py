@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.logs import log_context
 from config.settings import Settings
 from domain.errors import Conflict, Unavailable
 from workflows.contracts import (
@@ -153,25 +154,27 @@ class TemporalGateway:
         The workflow's validator refuses what the state machine does not allow (mapped to
         403/409 in api.errors); the handler returns once the transition is in the database.
         """
-        client = await self.client()
-        handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
-        try:
-            result: R = await handle.execute_update(
-                update,
-                payload,
-                id=update_id,
-                rpc_timeout=self.settings.temporal_rpc_timeout,
-                result_type=result_type,
-            )
-        except RPCError as exc:
-            # No running workflow: the certificate is finished, or still waiting for its workflow
-            # to be started by the request's; no person's command is allowed in either state.
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotRunning(
-                    "the certificate does not accept this command in its current state"
-                ) from exc
-            raise
-        return result
+        with log_context(certificate_id=certificate_id):
+            client = await self.client()
+            handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
+            try:
+                result: R = await handle.execute_update(
+                    update,
+                    payload,
+                    id=update_id,
+                    rpc_timeout=self.settings.temporal_rpc_timeout,
+                    result_type=result_type,
+                )
+            except RPCError as exc:
+                # No running workflow: the certificate is finished, or still waiting for its
+                # workflow to be started by the request's; no person's command is allowed in
+                # either state.
+                if exc.status is RPCStatusCode.NOT_FOUND:
+                    raise WorkflowNotRunning(
+                        "the certificate does not accept this command in its current state"
+                    ) from exc
+                raise
+            return result
 
 
 def timer_settings(settings: Settings) -> TimerSettings:

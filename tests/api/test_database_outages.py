@@ -61,8 +61,10 @@ from workflows.contracts import (
 
 # Shorter than the API's wait for an update, far shorter than SQLite's busy timeout.
 LOCK_SECONDS = 2.0
-# What answers without the database: the public key is the signing key's public half.
-NO_DATABASE = frozenset({"/api/keys/signing"})
+# What answers without the database: the public key is the signing key's public half; the
+# metrics, whose HTTP series an operator needs most while the database is away, say it is
+# (nopic_database_up 0) instead of failing the scrape.
+NO_DATABASE = frozenset({"/api/keys/signing", "/metrics"})
 
 
 async def timed(request: Any) -> tuple[httpx.Response, float]:
@@ -217,6 +219,9 @@ async def cut_off_and_back(
     slow = [f"{m} {p}: {s:.1f} s" for m, p, _, s in answers if s > 5]
     assert slow == [], "the API waited for a database that is not there"
     assert (health.status_code, health.json()["database"]) == (503, "unavailable")
+    [metrics] = [r for _, path, r, _ in answers if path == "/metrics"]
+    assert metrics.status_code == 200
+    assert "nopic_database_up 0.0" in metrics.text
     assert retried >= 2
 
     # Back: the approval made during the cut is issued and delivered, and the API answers.
