@@ -88,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     lifecycle = benches.add_parser("lifecycle", help="whole lifecycles against a running stack")
     lifecycle.add_argument("--certificates", type=int, default=300)
     lifecycle.add_argument("--concurrency", type=int, default=30)
+    admin = benches.add_parser("admin", help="/api/admin/stuck and /stats with N running workflows")
+    admin.add_argument("--workflows", type=int, default=100_000)
+    admin.add_argument("--failing", type=int, default=50, help="workflows whose task fails")
+    admin.add_argument("--repeat", type=int, default=50)
+    admin.add_argument("--concurrency", type=int, default=200, help="workflow starts in flight")
+    admin.add_argument(
+        "--data-dir", type=Path, default=None, help="keep the stack here (default: a scratch one)"
+    )
     verify = commands.add_parser("verify", help="check a certificate PDF's signatures offline")
     verify.add_argument("document", type=Path, help="the certificate PDF")
     verify.add_argument(
@@ -140,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         from cli.bench_lifecycle import run_bench_lifecycle
 
         return run_bench_lifecycle(settings, args.certificates, args.concurrency)
+    elif args.command == "bench" and args.bench == "admin":
+        from cli.bench_admin import run_bench_admin
+
+        return run_bench_admin(
+            args.workflows, args.failing, args.repeat, args.concurrency, args.data_dir
+        )
     elif args.command == "bench":
         from cli.bench import run_bench_queue
 
