@@ -60,6 +60,16 @@ def context_of(record: logging.LogRecord) -> dict[str, str]:
                 activity=activity.get("activity_type"),
             )
         )
+    elif temporalio.activity.in_activity():
+        # A line of our modules' own loggers (or a library's) written while an activity runs.
+        info = temporalio.activity.info()
+        fields.update(
+            _known(
+                workflow_id=info.workflow_id,
+                run_id=info.workflow_run_id,
+                activity=info.activity_type,
+            )
+        )
     workflow_id = fields.get("workflow_id", "")
     if workflow_id.startswith(CERTIFICATE_WORKFLOW_PREFIX):
         fields.setdefault("certificate_id", workflow_id.removeprefix(CERTIFICATE_WORKFLOW_PREFIX))
