@@ -35,9 +35,9 @@ def _api(settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
-    from cli.telemetry import install_runtime
+    from cli.telemetry import install_default_runtime
 
-    install_runtime(settings, worker=False)
+    install_default_runtime()
 
     # Our logging, not uvicorn's: its access log writes paths and query strings as they came
     # (a verification code in `?code=`); api.observe writes one line per request instead.
@@ -51,15 +51,7 @@ def _api(settings: Settings) -> None:
 
 
 def _worker(settings: Settings) -> None:
-    from cli.telemetry import install_runtime
     from cli.worker import run_worker
-
-    # Before the worker's client connects: it takes the SDK's default runtime.
-    install_runtime(settings, worker=True)
-    if settings.worker_metrics_address is not None:
-        logging.getLogger("cli.worker").info(
-            "worker metrics on http://%s/metrics", settings.worker_metrics_address
-        )
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))

@@ -40,13 +40,12 @@ def temporal_runtime(metrics_address: str | None) -> Runtime:
     )
 
 
-def install_runtime(settings: Settings, *, worker: bool) -> None:
-    """Make the process's clients (and so its workers) use a runtime of these settings.
+def worker_runtime(settings: Settings) -> Runtime:
+    """The worker's runtime, serving `/metrics` on NOPIC_WORKER_METRICS_HOST:PORT (0: none).
 
-    Set as the SDK's default before any client connects: every client of the process, the
-    worker's and the benchmarks', then shares it, and one process serves one `/metrics`.
+    A port already taken stops the worker with a line that says which setting to change.
     """
-    address = settings.worker_metrics_address if worker else None
+    address = settings.worker_metrics_address
     try:
         runtime = temporal_runtime(address)
     except ValueError as exc:  # the SDK's word for a port it cannot bind
@@ -57,4 +56,12 @@ def install_runtime(settings: Settings, *, worker: bool) -> None:
             exc,
         )
         raise SystemExit(1) from exc
-    Runtime.set_default(runtime)
+    if address is not None:
+        logger.info("worker metrics on http://%s/metrics", address)
+    return runtime
+
+
+def install_default_runtime() -> None:
+    """The SDK's default runtime, for the clients that take it (the API's): no metrics, and the
+    core's log lines through Python's logging. Set before any client connects."""
+    Runtime.set_default(temporal_runtime(None))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.documents import DocumentActivities
@@ -17,6 +18,7 @@ from activities.mail import MailActivities
 from activities.projection import ProjectionActivities
 from activities.replacement import ReplacementActivities
 from activities.screening import ScreeningActivities
+from cli.telemetry import worker_runtime
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
 from persistence.keys import signing_key_pem
@@ -41,11 +43,14 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 STICKY_TIMEOUT = timedelta(seconds=3)
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client of `runtime` (cli.telemetry: the worker's serves its `/metrics`), or of the
+    SDK's default runtime."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
 
 
@@ -100,7 +105,7 @@ async def run_worker(settings: Settings) -> None:
     """Poll the task queue until cancelled; cancellation shuts the worker down gracefully."""
     engine = create_engine(settings.database_url)
     try:
-        client = await connect_temporal(settings)
+        client = await connect_temporal(settings, worker_runtime(settings))
         worker = build_worker(client, settings, create_sessionmaker(engine))
         logger.info(
             "worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address

@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli.telemetry import install_runtime, temporal_runtime
+from cli.telemetry import temporal_runtime, worker_runtime
 from cli.worker import build_worker
 from config.logs import CERTIFICATE_WORKFLOW_PREFIX
 from config.settings import Settings
@@ -145,6 +145,6 @@ def test_a_taken_metrics_port_stops_the_worker_with_the_setting_to_change(
             env="test", data_dir=tmp_path, jwt_secret="test", worker_metrics_port=port
         )
         with pytest.raises(SystemExit):
-            install_runtime(settings, worker=True)
+            worker_runtime(settings)
 
     assert "NOPIC_WORKER_METRICS_PORT" in caplog.text
