@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Literal
 
 import temporalio.activity
@@ -112,6 +114,15 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{context}]" if context else line
 
 
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logging.getLogger("nopic").critical("stopped by an error", exc_info=(kind, error, traceback))
+
+
 def configure_logging(log_format: Literal["json", "text"], level: int = logging.INFO) -> None:
     """The root logger writes `log_format` lines to stderr; everything else propagates to it."""
     handler = logging.StreamHandler()
@@ -121,6 +132,9 @@ def configure_logging(log_format: Literal["json", "text"], level: int = logging.
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # A process that dies of an exception says so in one line of its format, not a bare
+    # traceback over many lines that a collector would take for as many events.
+    sys.excepthook = _log_uncaught
     # The SDK appends its context to each message as a dict; JSON lines carry it as fields.
     temporalio.workflow.logger.workflow_info_on_message = log_format == "text"
     temporalio.activity.logger.activity_info_on_message = log_format == "text"

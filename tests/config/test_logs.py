@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import subprocess
+import sys
 import uuid
 
 from temporalio import activity
@@ -76,3 +78,14 @@ def test_text_lines_put_the_context_after_the_message():
         line = TextFormatter().format(record("slow answer"))
 
     assert line.endswith("WARNING tests.config slow answer [request_id=r-2 certificate_id=c-2]")
+
+
+def test_a_process_that_dies_of_an_error_says_so_in_one_json_line():
+    dying = "from config.logs import configure_logging; configure_logging('json'); 1 / 0"
+    run = subprocess.run([sys.executable, "-c", dying], capture_output=True, text=True, check=False)
+
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    parsed = json.loads(line)
+    assert (parsed["level"], parsed["message"]) == ("CRITICAL", "stopped by an error")
+    assert "ZeroDivisionError" in parsed["exception"]
