@@ -59,6 +59,12 @@ def describe(error: BaseException) -> str:
         )
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return f"refused by the mail server ({error.code} {error.message})"
+    if isinstance(error, sa.DBAPIError) and error.orig is not None:
+        # SQLAlchemy's text leads with how the statement was run; the driver's says what failed
+        # (its parameters are hidden: persistence.db).
+        driver = error.orig.__cause__ or error.orig
+        message = " ".join(str(driver).split()) or type(driver).__name__
+        return f"the database refused the write ({type(driver).__name__}): {message}"
     return f"{type(error).__name__}: {error}"
 
 

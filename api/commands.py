@@ -71,7 +71,7 @@ async def send_command(
     # End the read transaction: the worker writes the projection while we wait for it, and
     # no pooled connection should be held across a call to another service.
     await session.commit()
-    await temporal.require_worker()
+    await temporal.require_worker(row.id)
     result = await temporal.command(
         row.id, update, payload, update_id=update_id, result_type=result_type
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 # A poller not seen for this long is gone (a long poll lasts a minute).
 POLLER_GONE = timedelta(seconds=90)
 WORKER_SEEN_TTL = timedelta(seconds=10)
+NOT_RUNNING = "the certificate does not accept this command in its current state"
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -107,22 +108,31 @@ class TemporalGateway:
         seen = [poller.last_access_time.ToDatetime(tzinfo=UTC) for poller in response.pollers]
         return max(seen, default=None)
 
-    async def require_worker(self) -> None:
+    async def require_worker(self, certificate_id: str) -> None:
         """Refuse a command at once (503) when no worker polls the task queue: its update
-        would wait for the whole timeout and then fail all the same. A worker seen is believed
-        for WORKER_SEEN_TTL, so this costs one call in a while, not one per command."""
+        would wait for the whole timeout and then fail all the same. A certificate whose
+        workflow is not running gets its 409 as with a worker. A worker seen is believed for
+        WORKER_SEEN_TTL, so this costs one call in a while, not one per command."""
         if time.monotonic() - self._worker_seen < WORKER_SEEN_TTL.total_seconds():
             return
         try:
             seen = await self.workers_last_seen()
+            if seen is not None and datetime.now(UTC) - seen <= POLLER_GONE:
+                self._worker_seen = time.monotonic()
+                return
+            client = await self.client()
+            handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
+            running = (await handle.describe(rpc_timeout=self.settings.temporal_rpc_timeout)).status
         except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise WorkflowNotRunning(NOT_RUNNING) from exc
             raise Unavailable("the workflow engine did not answer") from exc
-        if seen is None or datetime.now(UTC) - seen > POLLER_GONE:
-            raise Unavailable(
-                "no worker is running: the command cannot be carried out until one is started",
-                code="no_worker",
-            )
-        self._worker_seen = time.monotonic()
+        if running is not WorkflowExecutionStatus.RUNNING:
+            raise WorkflowNotRunning(NOT_RUNNING)
+        raise Unavailable(
+            "no worker is running: the command cannot be carried out until one is started",
+            code="no_worker",
+        )
 
     async def start_request(self, request: ImportRequestInput) -> None:
         """Start the request's workflow, once: a retried POST finds it started or finished."""
@@ -170,9 +180,7 @@ class TemporalGateway:
                 # workflow to be started by the request's; no person's command is allowed in
                 # either state.
                 if exc.status is RPCStatusCode.NOT_FOUND:
-                    raise WorkflowNotRunning(
-                        "the certificate does not accept this command in its current state"
-                    ) from exc
+                    raise WorkflowNotRunning(NOT_RUNNING) from exc
                 raise
             return result
 

@@ -12,11 +12,18 @@ write older than what is recorded under its key is a late one from a lost attemp
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TaskState
-from persistence.models import ActualShipment, AuditEvent, Certificate, CustomsEntry, Task
+from persistence.models import (
+    LIVE_TASK,
+    ActualShipment,
+    AuditEvent,
+    Certificate,
+    CustomsEntry,
+    Task,
+)
 from workflows.payloads import ProjectionInput
 
 
@@ -182,6 +189,21 @@ class ProjectionRepository:
                 )
             )
 
+    async def _supersede_tasks(self, change: ProjectionInput, task_id: str) -> None:
+        """A certificate has one current task. The workflow closes one before it opens the
+        next, but a run reset to an earlier workflow task (an administrator's remedy) opens its
+        task anew, under another id: the old run's, still live here, is nobody's any more."""
+        await self.session.execute(
+            update(Task)
+            .where(
+                Task.certificate_id == change.certificate_id,
+                Task.id != task_id,
+                text(LIVE_TASK),
+                Task.projected_at <= change.at,
+            )
+            .values(state=TaskState.CLOSED.value, closed_at=change.at)
+        )
+
     async def _write_task(self, change: ProjectionInput) -> None:
         assert change.task is not None
         task = change.task
@@ -209,6 +231,7 @@ class ProjectionRepository:
                     projected_at=change.at,
                 )
             )
+            await self._supersede_tasks(change, task.task_id)
             return
         newest = (existing.projected_at, existing.projected_seq)
         if existing.projected_at is not None and newest >= (change.at, change.seq):

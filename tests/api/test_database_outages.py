@@ -90,6 +90,7 @@ def probes(ids: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
         "withdraw": {"reason": "sold elsewhere"},
         "decision": {"decision": "approve"},
         "void": {"reason": "lot recalled"},
+        "terminate": {"reason": "the exporter closed"},
         "replace": {"quantity_kg": 500, "reason": "smaller lot"},
         "entries": entry("ENT-9001", 1, 10),
         "actuals": {"shipments": [{"reference": "S-1", "net_kg": 10, "date": today}]},
@@ -106,7 +107,9 @@ def probes(ids: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
     spec = create_app(Settings(env="test", jwt_secret="x" * 48)).openapi()
     found = []
     for template, operations in spec["paths"].items():
-        path = template.format(**ids)
+        # The administrators' remedies name a workflow and a cause of stuck workflows.
+        stuck = {"workflow_id": "certificate-x", "cause": "overdue_task:review", "remedy": "retry"}
+        path = template.format(**stuck, **ids)
         last = path.rstrip("/").rsplit("/", 1)[-1]
         for method in operations:
             arguments: dict[str, Any] = {}
