@@ -83,6 +83,11 @@ def wait_for_port(host: str, port: int, timeout: float, child: Child) -> None:
     raise RuntimeError(f"{child.name} did not listen on {host}:{port} within {timeout:.0f} s")
 
 
+# The server marks a workflow whose workflow task failed this many times in a row with the
+# `TemporalReportedProblems` search attribute, which /api/admin/stuck lists (a bad deploy).
+REPORTED_PROBLEMS_AFTER = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2"
+
+
 def temporal_command(settings: Settings) -> list[str]:
     command = [
         settings.temporal_cli_path,
@@ -100,6 +105,8 @@ def temporal_command(settings: Settings) -> list[str]:
         settings.temporal_namespace,
         "--log-level",
         "warn",
+        "--dynamic-config-value",
+        REPORTED_PROBLEMS_AFTER,
     ]
     for key in SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}=Keyword"]

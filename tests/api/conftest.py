@@ -17,13 +17,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.security import issue_token
+from cli.dev import REPORTED_PROBLEMS_AFTER
 from cli.worker import build_worker
 from config.settings import Settings
 from persistence.seed import demo_user_id
 from tests.conftest import SmtpServer
 from workflows.contracts import SEARCH_ATTRIBUTES
-
-REPORTED_PROBLEMS_AFTER = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +33,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=SEARCH_ATTRIBUTES,
         # The server marks a workflow whose workflow task failed twice in a row (the
         # `TemporalReportedProblems` search attribute), as `nopic dev` configures it.
-        dev_server_extra_args=["--dynamic-config-value", f"{REPORTED_PROBLEMS_AFTER}=2"],
+        dev_server_extra_args=["--dynamic-config-value", REPORTED_PROBLEMS_AFTER],
     )
     async with env:
         yield env
