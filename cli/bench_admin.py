@@ -37,12 +37,13 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from cli.bench_admin_load import Filled, fill, reported_problems, rows, start
+from cli.bench_admin_load import Filled, fill, reported_problems, rows, settled, start
 from cli.bench_admin_stack import PrivateStack
-from cli.bench_admin_timing import ALL_RUNNING, Endpoint, Measure, print_endpoints
+from cli.bench_admin_timing import Endpoint, Measure, print_endpoints
 from cli.bench_admin_workflows import (
-    BENCH_TASK_QUEUE,
+    FAILING_TASK_QUEUE,
     FAILING_WORKFLOW,
+    PARKED_TASK_QUEUE,
     PARKED_WORKFLOW,
     FailingCertificate,
     ParkedCertificate,
@@ -141,27 +142,32 @@ async def bench_admin(
                 return 130
             certificates = await rows(sessions)
             parked, failed = certificates[:workflows], certificates[workflows:]
-            async with Worker(
-                client,
-                task_queue=BENCH_TASK_QUEUE,
-                workflows=[ParkedCertificate, FailingCertificate],
+            async with (
+                Worker(client, task_queue=PARKED_TASK_QUEUE, workflows=[ParkedCertificate]),
+                Worker(client, task_queue=FAILING_TASK_QUEUE, workflows=[FailingCertificate]),
             ):
                 report.parked = await start(
-                    client, PARKED_WORKFLOW, parked, concurrency, "parked", stop
+                    client, PARKED_WORKFLOW, PARKED_TASK_QUEUE, parked, concurrency, "parked", stop
                 )
                 if report.parked is None:
                     report.kept.append(f"{len(parked)} parked")
                 if stop.is_set():
                     return 130
                 report.failing = await start(
-                    client, FAILING_WORKFLOW, failed, concurrency, "failing", stop
+                    client,
+                    FAILING_WORKFLOW,
+                    FAILING_TASK_QUEUE,
+                    failed,
+                    concurrency,
+                    "failing",
+                    stop,
                 )
                 if report.failing is None:
                     report.kept.append(f"{len(failed)} failing")
                 waited = time.monotonic()
                 report.marked = await reported_problems(client, len(failed), stop)
                 report.marked_after = time.monotonic() - waited
-                report.running = (await client.count_workflows(ALL_RUNNING)).count
+                report.running = await settled(client, len(certificates), stop)
                 if stop.is_set():
                     return 130
                 headers = await _sign_in(settings.public_url)

@@ -15,12 +15,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from cli.bench import _fill as fill_queue
-from cli.bench_admin_workflows import BENCH_TASK_QUEUE, BenchCertificate
+from cli.bench_admin_workflows import BenchCertificate
 from cli.bench_measure import Phase, Progress, RunFailed, run_phase
 from persistence.models import LIVE_TASK, Certificate, FailingStep, Task
 from workflows.contracts import (
@@ -41,6 +44,9 @@ DUE_LATER = timedelta(days=30)
 FAILING_STEPS = {"deliver": 40, "project_transition": 10}
 PROBLEMS_QUERY = "TemporalReportedProblems IS NOT NULL AND ExecutionStatus = 'Running'"
 PROBLEMS_WAIT_SECONDS = 300.0
+ALL_RUNNING = "ExecutionStatus = 'Running'"
+SETTLE_SECONDS = 60.0
+BACKLOG_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -163,27 +169,57 @@ async def running(client: Client, workflow_type: str) -> int:
     return (await client.count_workflows(query)).count
 
 
+async def backlog(client: Client, task_queue: str) -> int:
+    """Workflow tasks waiting on the queue for a worker (the server's estimate)."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            report_stats=True,
+        )
+    )
+    return described.stats.approximate_backlog_count
+
+
 async def start(
     client: Client,
     workflow_type: str,
+    task_queue: str,
     certificates: list[Row],
     concurrency: int,
     label: str,
     stop: asyncio.Event,
 ) -> Phase | None:
     """Start a workflow per certificate, `concurrency` at a time; None if all were running
-    already. One that runs already (a kept folder) is kept, and counted as started."""
+    already. One that runs already (a kept folder) is kept, and counted as started.
+
+    The starts wait while the bench's worker is BACKLOG_LIMIT workflow tasks behind: left to
+    themselves they outrun it, and the embedded server, with a backlog of tens of thousands of
+    tasks, hands them out a few a second (seen at 100,000: the failing workflows queued behind
+    99,000 parked ones never ran)."""
     if await running(client, workflow_type) == len(certificates):
         return None
+    room = asyncio.Event()
+    room.set()
+
+    async def watch() -> None:
+        while True:
+            if await backlog(client, task_queue) > BACKLOG_LIMIT:
+                room.clear()
+            else:
+                room.set()
+            await asyncio.sleep(1)
 
     async def one(index: int) -> None:
         row = certificates[index]
+        await room.wait()
         try:
             await client.start_workflow(
                 workflow_type,
                 BenchCertificate(row.certificate_id),
                 id=certificate_workflow_id(row.certificate_id),
-                task_queue=BENCH_TASK_QUEUE,
+                task_queue=task_queue,
                 search_attributes=row.search_attributes,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
@@ -191,7 +227,25 @@ async def start(
             raise RunFailed(f"{row.certificate_id}: {exc.message}") from exc
 
     progress = Progress(label, len(certificates))
-    return await run_phase(len(certificates), concurrency, one, progress, stop)
+    watching = asyncio.create_task(watch())
+    try:
+        return await run_phase(len(certificates), concurrency, one, progress, stop)
+    finally:
+        watching.cancel()
+
+
+async def settled(client: Client, expected: int, stop: asyncio.Event) -> int:
+    """Wait until visibility counts every workflow running (the server writes visibility after
+    the start, and falls behind under a long burst), or its count stops moving for a minute."""
+    count, moved_at = -1, time.monotonic()
+    while not stop.is_set() and time.monotonic() - moved_at < SETTLE_SECONDS:
+        now = (await client.count_workflows(ALL_RUNNING)).count
+        if now >= expected:
+            return now
+        if now != count:
+            count, moved_at = now, time.monotonic()
+        await asyncio.sleep(2)
+    return count
 
 
 async def reported_problems(client: Client, expected: int, stop: asyncio.Event) -> int:

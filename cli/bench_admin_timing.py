@@ -28,13 +28,12 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 
 from api.admin import DESCRIBED, LISTED, SAMPLE, STALE_AFTER
-from cli.bench_admin_load import PROBLEMS_QUERY
+from cli.bench_admin_load import ALL_RUNNING, PROBLEMS_QUERY
 from cli.bench_http import percentiles
 from config.settings import Settings
 from persistence.repositories.operations import OperationsRepository
 
 Call = Callable[[], Awaitable[object]]
-ALL_RUNNING = "ExecutionStatus = 'Running'"
 
 
 @dataclass

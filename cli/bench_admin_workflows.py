@@ -6,7 +6,7 @@ failing certificate raises a plain exception in its run, which fails the workflo
 workflow) on every attempt, so the server marks it with `TemporalReportedProblems`, as it would
 a certificate after a bad deploy.
 
-Both run on a worker of the bench, on a task queue of their own, never on the stack's worker.
+Both run on workers of the bench, on task queues of their own, never on the stack's worker.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from temporalio import workflow
 
 PARKED_WORKFLOW = "BenchAdminParkedCertificate"
 FAILING_WORKFLOW = "BenchAdminFailingCertificate"
-BENCH_TASK_QUEUE = "nopic-bench-admin"
+# A queue each: the failing workflows' tasks must not wait behind the parked ones' first tasks.
+PARKED_TASK_QUEUE = "nopic-bench-admin-parked"
+FAILING_TASK_QUEUE = "nopic-bench-admin-failing"
 
 
 @dataclass
