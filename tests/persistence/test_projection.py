@@ -144,6 +144,28 @@ async def test_a_reset_run_numbers_again_and_its_transitions_are_applied(db):
     ]
 
 
+async def test_a_reset_run_that_opens_its_task_anew_closes_the_old_runs(db):
+    """Reset to the workflow task that screened it, a run opens the review task again under an
+    id of its own: the certificate has one current task, the new one."""
+    [certificate_id] = await record(db, import_request())
+    hour = timedelta(hours=1)
+    first = transition(
+        certificate_id, 1, Status.IN_REVIEW, task=review_task(task_id="old", due_at=T0), at=T0
+    )
+    assert await project(db, in_run(first, "run-a")) is True
+    again = transition(
+        certificate_id,
+        1,
+        Status.IN_REVIEW,
+        task=review_task(task_id="new", due_at=T0),
+        at=T0 + hour,
+    )
+    assert await project(db, in_run(again, "run-b")) is True
+    _, _, tasks = await _state(db, certificate_id)
+    states = {t.id: (t.state, t.closed_at) for t in tasks}
+    assert states == {"old": (TaskState.CLOSED, T0 + hour), "new": (TaskState.OPEN, None)}
+
+
 async def test_a_different_change_under_a_seen_key_fails_loudly(db):
     [certificate_id] = await record(db, import_request())
     first = in_run(transition(certificate_id, 1, Status.IN_REVIEW), "run-a")
