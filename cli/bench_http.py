@@ -30,6 +30,7 @@ from config.settings import Settings
 from domain.model import Actor, Role, Status
 from persistence.models import AuditEvent, Certificate
 from persistence.repositories import CertificateRepository, TaskRepository
+from persistence.repositories.operations import OperationsRepository
 from persistence.seed import demo_user_id
 
 Read = Callable[[], Awaitable[object]]
@@ -127,12 +128,14 @@ async def bench_http(
     certifier = demo_user_id("certifier@demo.test")
     actor = Actor(certifier, Role.CERTIFIER, "555")
     exporter = Actor(demo_user_id("exporter@demo.test"), Role.EXPORTER, "5550000001")
+    admin = Actor(demo_user_id("admin@demo.test"), Role.ADMIN, None)
     async with (
         serving(settings, sessions) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=30) as http,
         sessions() as session,
     ):
         tasks, certificates = TaskRepository(session), CertificateRepository(session)
+        operations = OperationsRepository(session)
 
         def as_user(user: Actor) -> dict[str, str]:
             return {"Authorization": f"Bearer {issue_token(settings, user.user_id)}"}
@@ -166,6 +169,10 @@ async def bench_http(
             f"timeline ({TIMELINE_EVENTS} events)": (
                 lambda: get(timeline, actor, limit=100),
                 lambda: certificates.events(actor, certificate_id, limit=100),
+            ),
+            "admin stats": (
+                lambda: get("/api/admin/stats", admin),
+                lambda: operations.stats(datetime.now(UTC)),
             ),
         }
         timings = []
