@@ -23,6 +23,7 @@ async def test_bench_measures_every_query_with_and_without_the_indexes() -> None
         "queue: page 21 by cursor",
         "exporter's certificates",
         "timeline (5000 events)",
+        "admin stats",
     ]
     assert all(t.http_p50 > 0 and t.sql_p50 > 0 and t.http_p95 >= t.http_p50 for t in over_http)
 
@@ -48,5 +49,5 @@ def test_bench_command_prints_a_table_of_figures_and_ratios() -> None:
     lines = done.stdout.splitlines()
     assert any(line.startswith("query") and "ratio" in line for line in lines)
     # Four queries with and without their indexes, four reads over HTTP against their query.
-    assert sum(line.rstrip().endswith("x") for line in lines) == 8
+    assert sum(line.rstrip().endswith("x") for line in lines) == 9
     assert any(line.startswith("read") and "http p95" in line for line in lines)
