@@ -42,11 +42,7 @@ from api.temporal import POLLER_GONE, TemporalGateway
 from config.settings import Settings
 from domain.errors import Conflict, NotFound
 from persistence.models import FailingStep
-from persistence.repositories.operations import (
-    OperationsRepository,
-    OverdueTask,
-    TerminatedCertificate,
-)
+from persistence.repositories.operations import OperationsRepository, TerminatedCertificate
 from workflows.contracts import (
     PROJECT_TRANSITION_ACTIVITY,
     PROJECT_TRANSITIONS_ACTIVITY,
@@ -186,7 +182,7 @@ class Operations:
         elif reason == "no_worker":
             candidates = await self._no_worker(now)
         else:
-            candidates = await self._failing(now)
+            candidates = await self._failing(now, everyone=cause)
         for group in candidates:
             if group.cause == cause:
                 return group
@@ -207,70 +203,67 @@ class Operations:
 
     async def _overdue(self, now: datetime, *, everyone: bool = False) -> list[StuckGroup]:
         limit = BULK_LIMIT if everyone else SAMPLE
-        async with self._repository() as repository:
-            count, tasks = await repository.overdue_tasks(now, limit)
-        by_kind: dict[str, list[OverdueTask]] = {}
-        for task in tasks:
-            by_kind.setdefault(task.kind, []).append(task)
-        if count and not by_kind:
-            return []
         groups = []
-        for kind, some in by_kind.items():
-            items = [
-                Stuck(
-                    certificate_workflow_id(t.certificate_id),
-                    t.certificate_id,
-                    "overdue_task",
-                    t.due_at,
-                    f"{kind} task {'held by a certifier' if t.assignee_id else 'not claimed'}, "
-                    f"due {when(t.due_at)}, {_late(now - t.due_at)} late",
+        async with self._repository() as repository:
+            for kind, count in sorted((await repository.overdue_by_kind(now)).items()):
+                some = await repository.overdue_tasks(now, kind, limit)
+                if not some:
+                    continue  # taken up since it was counted
+                items = [
+                    Stuck(
+                        certificate_workflow_id(t.certificate_id),
+                        t.certificate_id,
+                        "overdue_task",
+                        t.due_at,
+                        f"{kind} task {'held by a certifier' if t.assignee_id else 'not claimed'}"
+                        f", due {when(t.due_at)}, {_late(now - t.due_at)} late",
+                    )
+                    for t in some
+                ]
+                detail = (
+                    f"{count} {kind} task{'s' if count != 1 else ''} past due, the oldest since "
+                    f"{when(some[0].due_at)}: a certifier must take them up (the certifier "
+                    "organisation has been reminded and escalated to)"
                 )
-                for t in some
-            ]
-            # The count of each kind beyond the sample is not known without a second query;
-            # with one kind, it is the total.
-            total = count if len(by_kind) == 1 else len(some)
-            detail = (
-                f"{total} {kind} task{'s' if total != 1 else ''} past due, the oldest since "
-                f"{when(some[0].due_at)}: a certifier must take them up (the certifier "
-                "organisation has been reminded and escalated to)"
-            )
-            groups.append(
-                StuckGroup(
-                    f"overdue_task:{kind}", "overdue_task", some[0].due_at, detail, total, items
+                groups.append(
+                    StuckGroup(
+                        f"overdue_task:{kind}", "overdue_task", some[0].due_at, detail, count, items
+                    )
                 )
-            )
         return groups
 
-    async def _failing(self, now: datetime) -> list[StuckGroup]:
+    async def _failing(self, now: datetime, *, everyone: str | None = None) -> list[StuckGroup]:
+        fresh_after = now - STALE_AFTER
+        groups = []
         async with self._repository() as repository:
-            steps = await repository.failing_steps(now - STALE_AFTER)
-        groups: dict[str, StuckGroup] = {}
-        for step in steps:
-            reason: Reason = (
-                "projection_lag" if step.activity_type in PROJECTIONS else "failing_activity"
-            )
-            digest = _digest(step.activity_type, _first_line(step.error))
-            cause = f"{reason}:{step.activity_type}:{digest}"
-            item = Stuck(
-                step.workflow_id,
-                _certificate_of(step.workflow_id),
-                reason,
-                step.first_failed_at,
-                _step_detail(step),
-            )
-            group = groups.get(cause)
-            if group is None:
-                groups[cause] = StuckGroup(
-                    cause, reason, step.first_failed_at, _group_detail(step), 1, [item]
+            for kind in await repository.failing_kinds(fresh_after):
+                reason: Reason = (
+                    "projection_lag" if kind.activity_type in PROJECTIONS else "failing_activity"
                 )
-                continue
-            group.count += 1
-            group.workflows.append(item)
-        for group in groups.values():
-            if group.count > 1:
-                group.detail = f"{group.count} workflows: {group.detail}"
-        return list(groups.values())
+                cause = f"{reason}:{kind.activity_type}:{_digest(kind.activity_type, kind.error)}"
+                if everyone is not None and cause != everyone:
+                    continue
+                limit = BULK_LIMIT if everyone else SAMPLE
+                steps = await repository.failing_steps(
+                    fresh_after, kind.activity_type, kind.error, limit
+                )
+                if not steps:
+                    continue
+                items = [
+                    Stuck(
+                        step.workflow_id,
+                        _certificate_of(step.workflow_id),
+                        reason,
+                        step.first_failed_at,
+                        _step_detail(step),
+                    )
+                    for step in steps
+                ]
+                detail = _group_detail(steps[0])
+                if kind.count > 1:
+                    detail = f"{kind.count} workflows: {detail}"
+                groups.append(StuckGroup(cause, reason, kind.since, detail, kind.count, items))
+        return groups
 
     async def _workflow_task_failures(
         self, client: Client, *, everyone: str | None = None
@@ -278,7 +271,10 @@ class Operations:
         query = f"{PROBLEMS} IS NOT NULL AND ExecutionStatus = 'Running'"
         found: dict[str, list[str]] = {}
         listed = 0
-        async for execution in client.list_workflows(query, limit=LISTED, page_size=LISTED):
+        executions = client.list_workflows(
+            query, limit=LISTED, page_size=LISTED, rpc_timeout=self.settings.temporal_rpc_timeout
+        )
+        async for execution in executions:
             problems = execution.search_attributes.get(PROBLEMS) or []
             cause = next((str(p) for p in problems if str(p).startswith("cause=")), "cause=unknown")
             found.setdefault(cause.removeprefix("cause="), []).append(execution.id)

@@ -58,6 +58,14 @@ class OverdueTask:
 
 
 @dataclass(frozen=True)
+class FailingKind:
+    activity_type: str
+    error: str
+    count: int
+    since: datetime
+
+
+@dataclass(frozen=True)
 class TerminatedCertificate:
     certificate_id: str
     status_before: str
@@ -132,27 +140,59 @@ class OperationsRepository:
             issued_per_hour=list(zip(hours, per_hour, strict=True)),
         )
 
-    async def overdue_tasks(self, now: datetime, limit: int) -> tuple[int, list[OverdueTask]]:
-        """How many live tasks are past due, and the `limit` most overdue of them."""
-        overdue = (text(LIVE_TASK), Task.due_at < now)
-        count = await self.session.scalar(select(func.count()).select_from(Task).where(*overdue))
-        rows = (
-            await self.session.execute(
-                select(Task).where(*overdue).order_by(Task.due_at, Task.id).limit(limit)
-            )
-        ).scalars()
-        return count or 0, [
+    async def overdue_by_kind(self, now: datetime) -> dict[str, int]:
+        """How many live tasks of each kind are past due."""
+        rows = await self.session.execute(
+            select(Task.kind, func.count())
+            .where(text(LIVE_TASK), Task.due_at < now)
+            .group_by(Task.kind)
+        )
+        return {str(kind): int(count) for kind, count in rows}
+
+    async def overdue_tasks(self, now: datetime, kind: str, limit: int) -> list[OverdueTask]:
+        """The `limit` most overdue live tasks of `kind`."""
+        rows = await self.session.execute(
+            select(Task)
+            .where(text(LIVE_TASK), Task.due_at < now, Task.kind == kind)
+            .order_by(Task.due_at, Task.id)
+            .limit(limit)
+        )
+        return [
             OverdueTask(t.certificate_id, t.id, t.kind, t.state, t.due_at, t.assignee_id)
-            for t in rows
+            for t in rows.scalars()
         ]
 
-    async def failing_steps(self, fresh_after: datetime) -> list[FailingStep]:
-        """Steps failing now: their next attempt is due after `fresh_after`; a row older than
-        that was left by a worker that died or a workflow that ended, and is not shown."""
+    async def failing_kinds(self, fresh_after: datetime) -> list[FailingKind]:
+        """Steps failing now, by activity and error: how many, and since when the oldest.
+
+        A step whose next attempt is due before `fresh_after` and was not written again was
+        left by a worker that died or a workflow that ended, and is not counted."""
+        rows = await self.session.execute(
+            select(
+                FailingStep.activity_type,
+                FailingStep.error,
+                func.count(),
+                func.min(FailingStep.first_failed_at),
+            )
+            .where(FailingStep.next_attempt_at >= fresh_after)
+            .group_by(FailingStep.activity_type, FailingStep.error)
+            .order_by(func.min(FailingStep.first_failed_at))
+        )
+        return [FailingKind(str(a), str(e), int(n), since) for a, e, n, since in rows]
+
+    async def failing_steps(
+        self, fresh_after: datetime, activity_type: str, error: str, limit: int
+    ) -> list[FailingStep]:
+        """The `limit` oldest steps failing now with `error` in `activity_type`."""
         rows = await self.session.execute(
             select(FailingStep)
-            .where(FailingStep.next_attempt_at >= fresh_after)
-            .order_by(FailingStep.first_failed_at)
+            .where(
+                FailingStep.next_attempt_at >= fresh_after,
+                FailingStep.activity_type == activity_type,
+                FailingStep.error == error,
+            )
+            .order_by(FailingStep.first_failed_at, FailingStep.workflow_id)
+            .limit(limit)
         )
         return list(rows.scalars())
 
