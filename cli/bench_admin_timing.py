@@ -119,14 +119,22 @@ class Measure:
         )
 
     async def overdue(self) -> object:
+        """The stuck view's reads of overdue tasks: counted by kind, a sample of each."""
         async with self.sessions() as session:
-            return await OperationsRepository(session).overdue_tasks(datetime.now(UTC), SAMPLE)
+            repository, now = OperationsRepository(session), datetime.now(UTC)
+            kinds = await repository.overdue_by_kind(now)
+            return [await repository.overdue_tasks(now, kind, SAMPLE) for kind in kinds]
 
     async def failing_steps(self) -> object:
+        """The stuck view's reads of failing steps: counted by error, a sample of each."""
         async with self.sessions() as session:
-            return await OperationsRepository(session).failing_steps(
-                datetime.now(UTC) - STALE_AFTER
-            )
+            repository = OperationsRepository(session)
+            fresh_after = datetime.now(UTC) - STALE_AFTER
+            kinds = await repository.failing_kinds(fresh_after)
+            return [
+                await repository.failing_steps(fresh_after, k.activity_type, k.error, SAMPLE)
+                for k in kinds
+            ]
 
     async def stats(self) -> object:
         async with self.sessions() as session:
