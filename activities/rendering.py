@@ -90,7 +90,9 @@ class RenderedCertificate:
 
 
 def verify_url(public_url: str, number: str, code: str) -> str:
-    return f"{public_url.rstrip('/')}/api/verify/{number}?code={code}"
+    # The public page made for a phone; documents issued before it point to `/api/verify`,
+    # which keeps answering.
+    return f"{public_url.rstrip('/')}/verify/{number}?code={code}"
 
 
 def _instant(value: str) -> str:

@@ -20,7 +20,6 @@ from api.routers import (
     auth,
     certificates,
     customs,
-    dev_mail,
     documents,
     health,
     metrics,
@@ -30,6 +29,7 @@ from api.routers import (
     verification,
 )
 from api.temporal import TemporalGateway
+from api.web import dev_mail, install_pages
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
 
@@ -87,6 +87,7 @@ def create_app(
         metrics.router,
     ):
         app.include_router(router)
+    install_pages(app)
     if settings.env == "dev":
         app.include_router(dev_mail.router)
     return app

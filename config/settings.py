@@ -47,6 +47,8 @@ class Settings(BaseSettings):
 
     jwt_secret: str = ""
     jwt_ttl_minutes: int = 60
+    # How long a browser stays signed in to the pages without signing in again (at most 30 days).
+    web_session_hours: Annotated[float, Field(gt=0, le=720)] = 12
 
     # Ed25519 key that signs certificate documents: PEM (PKCS#8). In dev it is generated once
     # and kept in the data folder; production must provide it.

@@ -363,3 +363,17 @@ class AdminAction(Base):
     reason: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A signed-in browser (DESIGN 6). The cookie holds a random token; only its SHA-256 is kept,
+    so the table alone signs nobody in. Ending a session (logout) makes its cookie worthless at
+    once; the row stays, as every record does (R9)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

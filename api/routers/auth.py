@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,19 +10,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.responses import SIGNED_IN, errors
 from api.schemas.auth import MeRead, OrganisationRead, TokenRead
-from api.security import issue_token
-from domain.errors import Unauthorized
-from persistence.passwords import hash_password, verify_password
-from persistence.repositories import RegistryRepository, UserRepository
+from api.security import authenticate, issue_token
+from persistence.repositories import RegistryRepository
 
 router = APIRouter(prefix="/api", tags=["auth"])
-
-
-@cache
-def _decoy_hash() -> str:
-    # Verifying against a decoy for unknown emails makes both refusals take the same time,
-    # so the answer time does not tell which emails have accounts.
-    return hash_password("decoy password that no account has")
 
 
 @router.post("/auth/token", responses=errors(401, 413, 422, 503))
@@ -32,11 +22,7 @@ async def issue_access_token(
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenRead:
-    user = await UserRepository(session).by_email(form.username)
-    password_hash = user.password_hash if user is not None else _decoy_hash()
-    valid = verify_password(password_hash, form.password)
-    if user is None or not user.active or not valid:
-        raise Unauthorized("wrong email or password", code="invalid_credentials")
+    user = await authenticate(session, form.username, form.password)
     return TokenRead(
         access_token=issue_token(settings, user.id),
         expires_in=settings.jwt_ttl_minutes * 60,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,10 +9,9 @@ from fastapi import APIRouter, Query
 from api.deps import SessionDep, SettingsDep
 from api.responses import errors
 from api.schemas.verification import SigningKeyRead, VerificationRead
-from domain.errors import NotFound
+from api.verification import verify_certificate
 from domain.signing import key_id, public_key_pem
 from persistence.keys import signing_key_pem
-from persistence.repositories import CertificateRepository
 
 router = APIRouter(prefix="/api", tags=["verification"])
 
@@ -25,11 +23,7 @@ async def verify(
     session: SessionDep,
 ) -> VerificationRead:
     """In force or not, with status and dates only; without the right code, nothing at all."""
-    row = await CertificateRepository(session).by_verification(number, code)
-    if row is None or row.issued_at is None:
-        # The same answer for an unknown number and a wrong code: a number alone reveals nothing.
-        raise NotFound("no certificate with this number and code", code="not_found")
-    return VerificationRead.of(row, now=datetime.now(UTC))
+    return await verify_certificate(session, number, code)
 
 
 @router.get("/keys/signing")

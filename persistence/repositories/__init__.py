@@ -8,6 +8,7 @@ from persistence.repositories.registry import RegistryRepository
 from persistence.repositories.requests import RequestRepository
 from persistence.repositories.tasks import TaskRepository
 from persistence.repositories.users import UserRepository
+from persistence.repositories.web_sessions import WebSessionRepository
 
 __all__ = [
     "CertificateRepository",
@@ -20,4 +21,5 @@ __all__ = [
     "RequestRepository",
     "TaskRepository",
     "UserRepository",
+    "WebSessionRepository",
 ]

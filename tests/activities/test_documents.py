@@ -130,7 +130,7 @@ async def test_the_html_shows_every_field_the_number_code_and_qr(sessions, docum
         shown = SHOWN_AS.get(value, value)
         if shown is not None and value != str(data["version"]):
             assert shown in document.html, value
-    assert f"{PUBLIC_URL}/api/verify/{document.number}?code={code}" in document.html
+    assert f"{PUBLIC_URL}/verify/{document.number}?code={code}" in document.html
     assert 'src="data:image/svg+xml' in document.html
     assert document.signature in document.html
 

@@ -1,0 +1,15 @@
+"""The web pages (DESIGN 6): server-rendered over the same repositories and services as the API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.web import home, verify
+from api.web.rendering import STATIC
+
+
+def install_pages(app: FastAPI) -> None:
+    app.include_router(home.router)
+    app.include_router(verify.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,89 @@
+"""`/`: the login page, or the signed-in user's home; `POST /logout`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import SessionDep, SettingsDep
+from api.security import Principal, authenticate
+from api.web.rendering import PageRoute, render
+from api.web.sessions import (
+    VisitorDep,
+    check_csrf,
+    clear_session_cookie,
+    keep_login_csrf,
+    session_lifetime,
+    set_session_cookie,
+)
+from domain.errors import Unauthorized
+from persistence.repositories import RegistryRepository, WebSessionRepository
+
+router = APIRouter(
+    route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
+)
+
+ROLE_NAMES = {
+    "exporter": "exporter",
+    "certifier": "certifier",
+    "importer": "importer",
+    "admin": "administrator",
+}
+
+
+@router.get("/")
+async def home(visitor: VisitorDep, session: SessionDep, settings: SettingsDep) -> Response:
+    if visitor.user is None:
+        response = render("login.html", visitor=visitor, username="", error=None)
+        keep_login_csrf(response, visitor, settings)
+        return response
+    return render(
+        "home.html",
+        visitor=visitor,
+        role=ROLE_NAMES[visitor.user.role],
+        organisation=await _organisation_name(session, visitor.user),
+    )
+
+
+@router.post("/")
+async def sign_in(
+    username: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1_000)],
+    visitor: VisitorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    try:
+        user = await authenticate(session, username, password)
+    except Unauthorized as exc:
+        return render(
+            "login.html", status_code=401, visitor=visitor, username=username, error=exc.detail
+        )
+    sessions = WebSessionRepository(session)
+    now = datetime.now(UTC)
+    if visitor.session_token is not None:
+        # Signing in again from a signed-in browser: the old session ends, a new one begins.
+        await sessions.end(visitor.session_token, now=now)
+    started = await sessions.start(user.id, now=now, lifetime=session_lifetime(settings))
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, started, settings)
+    return response
+
+
+@router.post("/logout")
+async def sign_out(visitor: VisitorDep, session: SessionDep, settings: SettingsDep) -> Response:
+    if visitor.session_token is not None:
+        await WebSessionRepository(session).end(visitor.session_token, now=datetime.now(UTC))
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+async def _organisation_name(session: SessionDep, user: Principal) -> str | None:
+    if user.organisation_id is None:
+        return None
+    organisation = await RegistryRepository(session).organisation(user.organisation_id)
+    return None if organisation is None else organisation.name
