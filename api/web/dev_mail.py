@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep
@@ -30,6 +31,9 @@ class StoredMail:
     def header(self, name: str) -> str:
         return str(self.message.get(name, ""))
 
+    def attachments(self) -> list[EmailMessage]:
+        return [part for part in self.message.iter_attachments() if isinstance(part, EmailMessage)]
+
 
 def _read(path: Path) -> StoredMail:
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -45,13 +49,17 @@ async def list_mail(settings: SettingsDep) -> HTMLResponse:
     return render("dev_mail.html", mails=[_read(path) for path in paths])
 
 
-@router.get("/{name}", response_class=HTMLResponse)
-async def show_mail(name: str, settings: SettingsDep) -> HTMLResponse:
+def _stored(name: str, settings: SettingsDep) -> StoredMail:
     folder = settings.mail_dir.resolve()
     path = (folder / name).resolve()
     if not SAFE_NAME.match(name) or path.parent != folder or not path.is_file():
         raise NotFound("no such mail", code="mail_not_found")
-    mail = _read(path)
+    return _read(path)
+
+
+@router.get("/{name}", response_class=HTMLResponse)
+async def show_mail(name: str, settings: SettingsDep) -> HTMLResponse:
+    mail = _stored(name, settings)
     text = mail.message.get_body(preferencelist=("plain",))
     html = mail.message.get_body(preferencelist=("html",))
     return render(
@@ -61,4 +69,24 @@ async def show_mail(name: str, settings: SettingsDep) -> HTMLResponse:
         text=text.get_content() if isinstance(text, EmailMessage) else None,
         # Shown in a sandboxed frame: the mail's HTML can neither run scripts nor reach the page.
         html=html.get_content() if isinstance(html, EmailMessage) else None,
+        attachments=[
+            (index, part.get_filename() or f"attachment-{index}", part.get_content_type())
+            for index, part in enumerate(mail.attachments())
+        ],
+    )
+
+
+@router.get("/{name}/attachments/{index}")
+async def download_attachment(name: str, index: int, settings: SettingsDep) -> Response:
+    attachments = _stored(name, settings).attachments()
+    if not 0 <= index < len(attachments):
+        raise NotFound("no such attachment", code="attachment_not_found")
+    part = attachments[index]
+    filename = part.get_filename() or f"attachment-{index}"
+    payload = part.get_payload(decode=True)
+    return Response(
+        payload if isinstance(payload, bytes) else b"",
+        media_type=part.get_content_type(),
+        # Always a download, never rendered on this site's origin.
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -36,6 +38,20 @@ def settings(
     return base.model_copy(update={"http_port": port, "public_url": f"http://127.0.0.1:{port}"})
 
 
+@asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
+    """`app` under uvicorn on `port` of this machine, for the block; its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture
 async def served(
     settings: Settings,
@@ -45,15 +61,8 @@ async def served(
 ) -> AsyncIterator[str]:
     """The app on its port of this machine, as a browser sees it."""
     app = create_app(settings, sessions=sessions, temporal=temporal_client)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.http_port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield settings.public_url
-    server.should_exit = True
-    await serving
+    async with serving(app, settings.http_port) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
