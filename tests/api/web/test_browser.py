@@ -135,3 +135,30 @@ async def test_the_qr_code_of_an_issued_certificate_opens_a_page_that_says_valid
     assert wrong.status == 404
     await expect(page.get_by_role("heading", level=1)).to_have_text("Not valid")
     await phone.close()
+
+
+async def test_the_qr_code_of_a_voided_certificate_opens_a_page_that_says_not_valid(
+    browser: Browser, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate = await delivered(http, auth)
+        voided = await http.post(
+            f"/api/certificates/{certificate['id']}/void",
+            json={"reason": "Lot L-2026-11 failed residue testing"},
+            headers=auth(CERTIFIER),
+        )
+        assert voided.status_code == 200, voided.text
+        document = await http.get(
+            f"/api/certificates/{certificate['id']}/document.html", headers=auth(IMPORTER)
+        )
+    [url] = set(QR_LINK.findall(document.text))
+    phone = await browser.new_context(viewport=PHONE, is_mobile=True)
+    page = await phone.new_page()
+
+    await page.goto(url)
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Not valid")
+    await expect(page.locator("main")).to_contain_text("voided")
+    assert "residue" not in await page.locator("main").inner_text()
+    await screenshot(page, "verify-voided")
+    await phone.close()
