@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     temporal_host: str = "127.0.0.1"
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    # The Temporal UI as the administrators' browsers reach it; empty: this host's UI port.
+    temporal_ui_url: str = ""
     temporal_namespace: str = "default"
     temporal_task_queue: str = "nopic"
     temporal_cli_path: str = Field(default_factory=lambda: _venv_binary("temporal"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import home, verify
+from api.web import admin, home, verify
 from api.web.rendering import STATIC
 
 
 def install_pages(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(verify.router)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
