@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import admin, home, verify
+from api.web import admin, certifier_queue, certifier_review, home, verify
 from api.web.rendering import STATIC
 
 
 def install_pages(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(verify.router)
+    app.include_router(certifier_queue.router)
+    app.include_router(certifier_review.router)
     app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,182 @@
+"""The certifier's review page (DESIGN 6): `/review/{certificate_id}`, the request as filed,
+its screening flags, the exporter's capacity for the product, the timeline, the decision form, and
+void on an issued certificate.
+
+Reads and commands are the API's: `certificate_detail`, `CertificateRepository.events`,
+`send_command`, `DecisionCreate` and `VoidCreate` for the form's rules; a refusal the API would
+answer with a status is a page with that status (404 for a certificate of another organisation)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.commands import send_command
+from api.deps import SessionDep, TemporalDep
+from api.routers.certificates import certificate_detail
+from api.schemas.certificates import CertificateDetail, DecisionCreate, EventRead, VoidCreate
+from api.web.certifier_queue import certifier
+from api.web.rendering import PageRoute, render
+from api.web.sessions import Visitor, VisitorDep, check_csrf
+from domain.errors import Conflict, Invalid
+from domain.model import Status, TaskState
+from domain.screening import capacity_figures
+from persistence.repositories import CertificateRepository, RegistryRepository
+from workflows.contracts import DECIDE, VOID, ActorRef, DecideInput, VoidInput
+
+router = APIRouter(
+    route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
+)
+
+DECISIONS = {"approve": "Approve", "request_info": "Request information", "reject": "Reject"}
+
+
+async def _capacity(session: AsyncSession, detail: CertificateDetail) -> dict[str, Decimal] | None:
+    """The exporter's declared capacity for the product, what its other live certificates of
+    the year take and what is left: the figures screening weighs (R4), from the same queries."""
+    products = await RegistryRepository(session).products(detail.exporter_id)
+    product = next((p for p in products if p.hts_code == detail.hts_code), None)
+    if product is None:
+        return None
+    used = await CertificateRepository(session).used_kg_in_year(
+        exporter_id=detail.exporter_id,
+        hts_code=detail.hts_code,
+        year=detail.valid_from.year,
+        excluding=detail.id,
+    )
+    return capacity_figures(product, used, detail.quantity_kg)
+
+
+async def _review(
+    session: AsyncSession,
+    visitor: Visitor,
+    certificate_id: str,
+    *,
+    status_code: int = 200,
+    decision: str = "",
+    comment: str = "",
+    errors: dict[str, str] | None = None,
+    void_reason: str = "",
+) -> Response:
+    user = certifier(visitor)
+    detail = await certificate_detail(session, user, certificate_id)
+    events = await CertificateRepository(session).events(user.actor, certificate_id, limit=200)
+    registry = RegistryRepository(session)
+    exporter = await registry.organisation(detail.exporter_id)
+    importer = await registry.organisation(detail.importer_id)
+    live_tasks = [t for t in detail.tasks if t.state is not TaskState.CLOSED]
+    mine = [t for t in live_tasks if t.assignee == user.id]
+    return render(
+        "certifier/review.html",
+        status_code=status_code,
+        visitor=visitor,
+        c=detail,
+        exporter=exporter.name if exporter else detail.exporter_id,
+        importer=importer.name if importer else detail.importer_id,
+        capacity=await _capacity(session, detail),
+        events=[EventRead.of(e, user.actor) for e in events.items],
+        live_tasks=live_tasks,
+        can_decide=detail.status is Status.IN_REVIEW and bool(mine),
+        can_void=detail.status in (Status.ISSUED, Status.DELIVERED),
+        decisions=DECISIONS,
+        decision=decision,
+        comment=comment,
+        errors=errors or {},
+        void_reason=void_reason,
+        user_id=user.id,
+    )
+
+
+@router.get("/review/{certificate_id}")
+async def review_page(certificate_id: str, visitor: VisitorDep, session: SessionDep) -> Response:
+    """A certificate of another organisation is a 404, as `GET /api/certificates/{id}`."""
+    return await _review(session, visitor, certificate_id)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "form"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        errors.setdefault(field, message[:1].upper() + message[1:])
+    return errors
+
+
+@router.post("/review/{certificate_id}/decision")
+async def decide(
+    certificate_id: str,
+    visitor: VisitorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    decision: Annotated[str, Form(max_length=40)] = "",
+    comment: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """`POST /api/certificates/{id}/decision` from a form: its rules (`DecisionCreate`), its
+    command; a refusal is shown next to the field with the form as typed."""
+    user = certifier(visitor)
+    try:
+        body = DecisionCreate.model_validate({"decision": decision, "comment": comment})
+    except ValidationError as exc:
+        errors = _field_errors(exc)
+        return await _review(
+            session,
+            visitor,
+            certificate_id,
+            status_code=422,
+            decision=decision,
+            comment=comment,
+            errors=errors,
+        )
+    payload = DecideInput(
+        actor=ActorRef.of(user.actor), decision=body.decision, comment=body.comment
+    )
+    try:
+        await send_command(session, temporal, user, certificate_id, DECIDE, payload, None)
+    except (Conflict, Invalid) as exc:
+        return await _review(
+            session,
+            visitor,
+            certificate_id,
+            status_code=exc.status_code,
+            decision=decision,
+            comment=comment,
+            errors={exc.field or "form": exc.detail},
+        )
+    return RedirectResponse(f"/review/{certificate_id}", status_code=303)
+
+
+@router.post("/review/{certificate_id}/void")
+async def void(
+    certificate_id: str,
+    visitor: VisitorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    reason: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """`POST /api/certificates/{id}/void` from a form: a reason is required."""
+    user = certifier(visitor)
+    try:
+        body = VoidCreate.model_validate({"reason": reason})
+    except ValidationError as exc:
+        errors = {"void_reason": _field_errors(exc).get("reason", "A reason is required")}
+        return await _review(
+            session, visitor, certificate_id, status_code=422, errors=errors, void_reason=reason
+        )
+    payload = VoidInput(actor=ActorRef.of(user.actor), reason=body.reason)
+    try:
+        await send_command(session, temporal, user, certificate_id, VOID, payload, None)
+    except (Conflict, Invalid) as exc:
+        return await _review(
+            session,
+            visitor,
+            certificate_id,
+            status_code=exc.status_code,
+            errors={"void_reason": exc.detail},
+            void_reason=reason,
+        )
+    return RedirectResponse(f"/review/{certificate_id}", status_code=303)

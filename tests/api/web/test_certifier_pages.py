@@ -1,0 +1,178 @@
+"""The certifier's pages in Debian's Chromium against the served app and its worker: the queue
+(claim, filters, take the next), the review page (flags, capacity, timeline, the decision form
+with its errors), what another organisation's certifier and a forged form get."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import BrowserContext, Locator, Page, expect
+
+from tests.api.flow import (
+    CERTIFIER,
+    EXPORTER,
+    OTHER_CERTIFIER,
+    Auth,
+    delivered,
+    in_review,
+    line,
+    review_task,
+    wait_status,
+)
+from tests.api.web.conftest import PHONE, screenshot
+from tests.api.web.test_browser import sign_in
+
+
+def row(page: Page, certificate_id: str) -> Locator:
+    """The queue's row of the certificate."""
+    return page.locator("tbody tr").filter(has=page.locator(f'a[href="/review/{certificate_id}"]'))
+
+
+async def test_the_certifier_claims_asks_for_information_and_approves_after_the_answer(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        # Over 90% of the exporter's declared 500,000 kg: screening flags it for the reviewer.
+        certificate_id, _ = await in_review(http, auth, lines=[line(quantity_kg=460000)])
+        await sign_in(page, CERTIFIER)
+        await page.get_by_role("link", name="Queue", exact=True).click()
+
+        await expect(page.get_by_role("heading", name="Task queue")).to_be_visible()
+        await expect(page.get_by_role("link", name="open (1)")).to_be_visible()
+        await expect(row(page, certificate_id)).to_contain_text("0804400020")
+        await expect(row(page, certificate_id)).to_contain_text("Andes")
+        await row(page, certificate_id).get_by_role("button", name="Claim").click()
+
+        await expect(row(page, certificate_id)).to_contain_text("you")
+        await expect(page.get_by_role("link", name="mine (1)")).to_be_visible()
+        await page.get_by_role("link", name="claimed (1)").click()
+        assert page.url.endswith("/queue?state=claimed")
+        await expect(
+            row(page, certificate_id).get_by_role("button", name="Release")
+        ).to_be_visible()
+        await screenshot(page, "queue")
+        await page.set_viewport_size(PHONE)
+        await screenshot(page, "queue-phone")
+        await page.set_viewport_size({"width": 1280, "height": 800})
+
+        await row(page, certificate_id).get_by_role("link").click()
+        await expect(page.get_by_role("heading", name="Exporter's capacity")).to_be_visible()
+        capacity = page.locator("section", has=page.get_by_role("heading", name="capacity"))
+        await expect(capacity).to_contain_text("500,000 kg")
+        await expect(page.locator("main")).to_contain_text("R4 mass balance high")
+        # Asking without a comment: the error is next to the field, the choice kept.
+        await page.get_by_role("radio", name="Request information").check()
+        await page.get_by_role("button", name="Send the decision").click()
+        await expect(page.locator("#comment-error")).to_contain_text("comment is required")
+        await expect(page.get_by_role("radio", name="Request information")).to_be_checked()
+        question = "Which orchard are lots L-2026-11 from? <b>not markup</b>"
+        await page.get_by_role("textbox", name="Comment").fill(question)
+        await page.get_by_role("button", name="Send the decision").click()
+
+        await expect(page.locator("main")).to_contain_text("info requested")
+        await expect(page.locator(".timeline")).to_contain_text(question)  # escaped, as typed
+
+        answered = await http.post(
+            f"/api/certificates/{certificate_id}/answer",
+            json={"message": "Orchard Santa Rosa, Ica."},
+            headers=auth(EXPORTER),
+        )
+        assert answered.status_code == 200, answered.text
+        await review_task(http, auth, certificate_id, state="claimed")
+        await page.reload()
+        await expect(page.locator(".timeline")).to_contain_text("Orchard Santa Rosa, Ica.")
+        await screenshot(page, "review")
+        await page.get_by_role("radio", name="Approve").check()
+        await page.get_by_role("button", name="Send the decision").click()
+
+        await wait_status(http, auth, certificate_id, "delivered", email=CERTIFIER)
+        await page.reload()
+        await expect(page.locator("main")).to_contain_text("delivered")
+        await expect(page.get_by_role("heading", name="Void this certificate")).to_be_visible()
+        await page.set_viewport_size(PHONE)
+        await screenshot(page, "review-phone")
+
+
+async def test_take_the_next_task_claims_the_most_urgent_and_opens_it(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        first, _ = await in_review(http, auth)
+        await in_review(http, auth)
+    await sign_in(page, CERTIFIER)
+    await page.goto("/queue")
+
+    await page.get_by_role("button", name="Take the next task").click()
+
+    assert page.url.endswith(f"/review/{first}")
+    await expect(page.locator("main")).to_contain_text("task claimed by you")
+    await expect(page.get_by_role("button", name="Send the decision")).to_be_visible()
+
+
+async def test_voiding_needs_a_reason_shown_next_to_the_field(page: Page, served: str, auth: Auth):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate = await delivered(http, auth)
+    await sign_in(page, CERTIFIER)
+    await page.goto(f"/review/{certificate['id']}")
+
+    await page.get_by_role("button", name="Void").click()
+    await expect(page.locator("#void-error")).to_be_visible()
+    await page.get_by_label("Reason").fill("Lot L-2026-11 failed residue testing")
+    await page.get_by_role("button", name="Void").click()
+
+    await expect(page.locator("main")).to_contain_text("voided")
+    await expect(page.locator(".timeline")).to_contain_text("residue testing")
+
+
+async def test_another_organisations_certifier_gets_404_and_others_403(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate_id, task = await in_review(http, auth)
+    await sign_in(page, OTHER_CERTIFIER)
+
+    response = await page.goto(f"/review/{certificate_id}")
+    assert response is not None
+    assert response.status == 404
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    await page.goto("/queue")
+    await expect(page.locator("tbody")).to_have_count(0)
+    claimed = await page.context.request.post(
+        f"/queue/{task['id']}/claim",
+        form={"csrf_token": await _csrf(page)},
+    )
+    assert claimed.status == 404
+
+    await page.context.clear_cookies()
+    await sign_in(page, EXPORTER)
+    refused = await page.goto("/queue")
+    assert refused is not None
+    assert refused.status == 403
+    await page.goto(f"/review/{certificate_id}")
+    await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    await screenshot(page, "review-not-theirs")
+
+
+async def test_a_claim_posted_without_the_csrf_token_is_refused(
+    page: Page, context: BrowserContext, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate_id, task = await in_review(http, auth)
+    await sign_in(page, CERTIFIER)
+
+    forged = await context.request.post(f"/queue/{task['id']}/claim", form={})
+    assert forged.status == 403
+    await page.goto("/queue")
+    await row(page, certificate_id).locator('input[name="csrf_token"]').evaluate("i => i.remove()")
+    await row(page, certificate_id).get_by_role("button", name="Claim").click()
+
+    await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        still = await review_task(http, auth, certificate_id)
+    assert still["assignee"] is None
+    await screenshot(page, "queue-csrf-refused")
+
+
+async def _csrf(page: Page) -> str:
+    value = await page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    assert value is not None
+    return value
