@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import admin, certifier_queue, certifier_review, home, verify
+from api.web import (
+    admin,
+    certificates,
+    certifier_queue,
+    certifier_review,
+    exporter,
+    home,
+    importer,
+    verify,
+)
 from api.web.rendering import STATIC
 
 
@@ -15,4 +24,8 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(certifier_queue.router)
     app.include_router(certifier_review.router)
     app.include_router(admin.router)
+    app.include_router(certificates.router)
+    app.include_router(certificates.documents)
+    app.include_router(exporter.router)
+    app.include_router(importer.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

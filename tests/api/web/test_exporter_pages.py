@@ -1,0 +1,80 @@
+"""The exporter's pages in Chromium against the served app and its worker: a request filed
+through the form, a refusal shown beside its field first, and the certificates it made."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.api.flow import AVOCADOS, COFFEE, EXPORTER, IMPORTER, days_from_today
+from tests.api.web.conftest import PHONE, screenshot
+from tests.api.web.test_browser import sign_in
+
+
+async def fill_request(page: Page) -> None:
+    await page.get_by_label("Importer's operation id").fill("5550000002")
+    await page.get_by_label("Valid until").fill(days_from_today(30))
+    await page.get_by_label("Country of origin").fill("PE")
+    await page.get_by_label("Port of export").fill("Callao")
+    await page.get_by_label("Port of entry (US)").fill("Los Angeles")
+    await page.get_by_label("Bill of lading").fill("MSCU1234567")
+    await page.get_by_label("Containers").fill("MSCU7654321, MSCU7654322")
+    await page.locator("#lines\\.0\\.hts_code").select_option(AVOCADOS)
+    await page.locator("#lines\\.0\\.product_name").fill("Fresh Hass avocados")
+    await page.locator("#lines\\.0\\.quantity_kg").fill("18000")
+    await page.locator("#lines\\.0\\.lot_numbers").fill("L-2026-11, L-2026-12")
+    await page.locator("#lines\\.1\\.hts_code").select_option(COFFEE)
+    await page.locator("#lines\\.1\\.product_name").fill("Green Arabica coffee beans")
+    await page.locator("#lines\\.1\\.organic_category").select_option("100_percent_organic")
+    # A typing slip: not a quantity.
+    await page.locator("#lines\\.1\\.quantity_kg").fill("12,5 t")
+
+
+async def test_the_exporter_files_a_two_line_request_after_fixing_a_field(page: Page):
+    await sign_in(page, EXPORTER)
+    await page.get_by_role("link", name="New request", exact=True).click()
+    # The HTS codes offered are the exporter's products, each with its reference description.
+    await expect(page.locator("#lines\\.0\\.hts_code")).to_contain_text("Certified organic")
+    await fill_request(page)
+
+    await page.get_by_role("button", name="File the request").click()
+
+    error = page.locator("#lines\\.1\\.quantity_kg-error")
+    await expect(error).to_be_visible()
+    await expect(page.locator("#lines\\.1\\.quantity_kg")).to_have_attribute("aria-invalid", "true")
+    # Everything else is kept as typed.
+    await expect(page.locator("#lines\\.1\\.quantity_kg")).to_have_value("12,5 t")
+    await expect(page.locator("#lines\\.0\\.lot_numbers")).to_have_value("L-2026-11, L-2026-12")
+    await expect(page.locator("#lines\\.1\\.hts_code")).to_have_value(COFFEE)
+    await expect(page.get_by_label("Containers")).to_have_value("MSCU7654321, MSCU7654322")
+    await screenshot(page, "request-form-error")
+    assert await page.locator(".field-error[id$='-error']").count() == 1
+
+    await page.locator("#lines\\.1\\.quantity_kg").fill("12500")
+    await page.get_by_role("button", name="File the request").click()
+
+    await expect(page).to_have_url(re.compile(r"/certificates/[0-9a-f-]+"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Fresh Hass avocados")
+    await expect(page.locator("#where")).to_contain_text("certifier")
+    await expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("L-2026-11, L-2026-12")
+
+    await page.get_by_role("link", name="All certificates").click()
+    rows = page.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator("tbody")).to_contain_text("Green Arabica coffee beans")
+    await expect(page.locator("tbody")).to_contain_text("12500")
+    await screenshot(page, "certificates-exporter")
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "certificates-exporter-phone")
+
+
+async def test_another_role_gets_403_on_the_request_form(page: Page):
+    await sign_in(page, IMPORTER)
+
+    response = await page.goto("/requests/new")
+
+    assert response is not None
+    assert response.status == 403
+    await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
