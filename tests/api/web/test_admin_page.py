@@ -13,7 +13,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from config.settings import Settings
 from tests.api.flow import ADMIN, CERTIFIER, EXPORTER, Auth, eventually, in_review
-from tests.api.web.conftest import PHONE, screenshot
+from tests.api.web.conftest import LAPTOP, PHONE, screenshot
 from tests.api.web.test_browser import sign_in
 from workflows.contracts import certificate_workflow_id
 
@@ -70,12 +70,18 @@ async def test_the_administrator_sees_the_figures_and_terminates_a_stuck_group(
             f"{settings.temporal_namespace}/workflows/{certificate_workflow_id(first)}",
         )
         await screenshot(page, "admin-stuck")
+        await page.set_viewport_size(PHONE)
+        await screenshot(page, "admin-stuck-phone")
+        await page.set_viewport_size(LAPTOP)
 
         # One workflow's own remedy: terminate the first from its page.
         await group.get_by_role("link", name="remedies").first.click()
         await expect(page.get_by_role("heading", level=1)).to_have_text(
             f"Workflow {certificate_workflow_id(first)}"
         )
+        # Nothing of it is failing: a retry does nothing, says so, and is on record.
+        await page.get_by_role("button", name="Retry now").click()
+        await expect(page.get_by_role("alert")).to_contain_text("no activity of it is failing")
         await page.get_by_label(re.compile("Reason for .terminate.")).fill("duplicate request")
         await page.get_by_role("button", name="Terminate").click()
         await expect(page.get_by_role("status")).to_contain_text("Terminate: done")
