@@ -9,6 +9,7 @@ from api.web import (
     admin,
     certificates,
     certifier_queue,
+    certifier_replace,
     certifier_review,
     exporter,
     home,
@@ -23,6 +24,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(verify.router)
     app.include_router(certifier_queue.router)
     app.include_router(certifier_review.router)
+    app.include_router(certifier_replace.router)
     app.include_router(admin.router)
     app.include_router(certificates.router)
     app.include_router(certificates.documents)

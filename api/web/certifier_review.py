@@ -20,11 +20,13 @@ from api.commands import send_command
 from api.deps import SessionDep, TemporalDep
 from api.routers.certificates import certificate_detail
 from api.schemas.certificates import CertificateDetail, DecisionCreate, EventRead, VoidCreate
+from api.security import Principal
 from api.web.certifier_queue import certifier
 from api.web.rendering import PageRoute, render
 from api.web.sessions import Visitor, VisitorDep, check_csrf
-from domain.errors import Conflict, Invalid
-from domain.model import Status, TaskState
+from domain.errors import Conflict, DomainError, Invalid
+from domain.lifecycle import Command, Parties, Situation, transition
+from domain.model import TaskState
 from domain.screening import capacity_figures
 from persistence.repositories import CertificateRepository, RegistryRepository
 from workflows.contracts import DECIDE, VOID, ActorRef, DecideInput, VoidInput
@@ -34,6 +36,32 @@ router = APIRouter(
 )
 
 DECISIONS = {"approve": "Approve", "request_info": "Request information", "reject": "Reject"}
+
+
+def may_do(user: Principal, certificate: CertificateDetail, command: Command) -> bool:
+    """Whether the state machine would take `command` from `user` now (the workflow decides
+    again when it comes): the page offers only the forms that can succeed."""
+    parties = Parties(certificate.certifier_id, certificate.exporter_id, certificate.importer_id)
+    live = [t for t in certificate.tasks if t.state is not TaskState.CLOSED]
+    holder = live[-1].assignee if live else None
+    try:
+        transition(Situation(certificate.status, parties, holder), command, user.actor)
+    except DomainError:
+        return False
+    return True
+
+
+def replacement_form(certificate: CertificateDetail) -> dict[str, str]:
+    """The replace form as it opens: the certificate's own values, to be corrected."""
+    return {
+        "product_name": certificate.product_name,
+        "hts_code": certificate.hts_code,
+        "quantity_kg": f"{certificate.quantity_kg.normalize():f}",
+        "lot_numbers": ", ".join(certificate.lot_numbers),
+        "valid_from": certificate.valid_from.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "reason": "",
+    }
 
 
 async def _capacity(session: AsyncSession, detail: CertificateDetail) -> dict[str, Decimal] | None:
@@ -52,7 +80,7 @@ async def _capacity(session: AsyncSession, detail: CertificateDetail) -> dict[st
     return capacity_figures(product, used, detail.quantity_kg)
 
 
-async def _review(
+async def review(
     session: AsyncSession,
     visitor: Visitor,
     certificate_id: str,
@@ -62,6 +90,7 @@ async def _review(
     comment: str = "",
     errors: dict[str, str] | None = None,
     void_reason: str = "",
+    replacement: dict[str, str] | None = None,
 ) -> Response:
     user = certifier(visitor)
     detail = await certificate_detail(session, user, certificate_id)
@@ -70,7 +99,6 @@ async def _review(
     exporter = await registry.organisation(detail.exporter_id)
     importer = await registry.organisation(detail.importer_id)
     live_tasks = [t for t in detail.tasks if t.state is not TaskState.CLOSED]
-    mine = [t for t in live_tasks if t.assignee == user.id]
     return render(
         "certifier/review.html",
         status_code=status_code,
@@ -81,8 +109,10 @@ async def _review(
         capacity=await _capacity(session, detail),
         events=[EventRead.of(e, user.actor) for e in events.items],
         live_tasks=live_tasks,
-        can_decide=detail.status is Status.IN_REVIEW and bool(mine),
-        can_void=detail.status in (Status.ISSUED, Status.DELIVERED),
+        can_decide=may_do(user, detail, Command.APPROVE),
+        can_void=may_do(user, detail, Command.VOID),
+        can_replace=may_do(user, detail, Command.REPLACE),
+        replacement=replacement or replacement_form(detail),
         decisions=DECISIONS,
         decision=decision,
         comment=comment,
@@ -95,10 +125,10 @@ async def _review(
 @router.get("/review/{certificate_id}")
 async def review_page(certificate_id: str, visitor: VisitorDep, session: SessionDep) -> Response:
     """A certificate of another organisation is a 404, as `GET /api/certificates/{id}`."""
-    return await _review(session, visitor, certificate_id)
+    return await review(session, visitor, certificate_id)
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
+def field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "form"
@@ -122,8 +152,8 @@ async def decide(
     try:
         body = DecisionCreate.model_validate({"decision": decision, "comment": comment})
     except ValidationError as exc:
-        errors = _field_errors(exc)
-        return await _review(
+        errors = field_errors(exc)
+        return await review(
             session,
             visitor,
             certificate_id,
@@ -138,7 +168,7 @@ async def decide(
     try:
         await send_command(session, temporal, user, certificate_id, DECIDE, payload, None)
     except (Conflict, Invalid) as exc:
-        return await _review(
+        return await review(
             session,
             visitor,
             certificate_id,
@@ -163,15 +193,15 @@ async def void(
     try:
         body = VoidCreate.model_validate({"reason": reason})
     except ValidationError as exc:
-        errors = {"void_reason": _field_errors(exc).get("reason", "A reason is required")}
-        return await _review(
+        errors = {"void_reason": field_errors(exc).get("reason", "A reason is required")}
+        return await review(
             session, visitor, certificate_id, status_code=422, errors=errors, void_reason=reason
         )
     payload = VoidInput(actor=ActorRef.of(user.actor), reason=body.reason)
     try:
         await send_command(session, temporal, user, certificate_id, VOID, payload, None)
     except (Conflict, Invalid) as exc:
-        return await _review(
+        return await review(
             session,
             visitor,
             certificate_id,

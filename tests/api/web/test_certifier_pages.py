@@ -116,7 +116,7 @@ async def test_voiding_needs_a_reason_shown_next_to_the_field(page: Page, served
 
     await page.get_by_role("button", name="Void").click()
     await expect(page.locator("#void-error")).to_be_visible()
-    await page.get_by_label("Reason").fill("Lot L-2026-11 failed residue testing")
+    await page.get_by_label("Reason for voiding").fill("Lot L-2026-11 failed residue testing")
     await page.get_by_role("button", name="Void").click()
 
     await expect(page.locator("main")).to_contain_text("voided")
@@ -176,3 +176,28 @@ async def _csrf(page: Page) -> str:
     value = await page.locator('input[name="csrf_token"]').first.get_attribute("value")
     assert value is not None
     return value
+
+
+async def test_replacing_an_issued_certificate_opens_the_replacement(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate = await delivered(http, auth)
+    await sign_in(page, CERTIFIER)
+    await page.goto(f"/review/{certificate['id']}")
+    await expect(page.get_by_label("Quantity (kg)")).to_have_value("18000")
+
+    await page.get_by_label("Quantity (kg)").fill("17500")
+    await page.get_by_role("button", name="Replace").click()
+    # No reason: the error is next to its field, the corrected quantity kept as typed.
+    await expect(page.locator("#replace-reason-error")).to_be_visible()
+    await expect(page.get_by_label("Quantity (kg)")).to_have_value("17500")
+    await page.get_by_label("Reason for the replacement").fill("Weighbridge ticket corrected")
+    await page.get_by_role("button", name="Replace").click()
+
+    await expect(page.get_by_role("heading", name="The request as filed")).to_be_visible()
+    assert certificate["id"] not in page.url
+    await expect(page.locator("main")).to_contain_text("17,500 kg")
+    replaced = page.locator(f'a[href="/review/{certificate["id"]}"]')
+    await expect(replaced).to_be_visible()
+    await screenshot(page, "review-replacement")
