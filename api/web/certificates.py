@@ -22,7 +22,7 @@ from domain.errors import DomainError, Unauthorized
 from domain.hts import reference_catalogue
 from domain.lifecycle import Command, Parties, Situation, transition
 from domain.model import Role, Status
-from persistence.repositories import CertificateRepository
+from persistence.repositories import CertificateRepository, RegistryRepository
 
 router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
@@ -144,8 +144,14 @@ async def certificate_page(
     customs: CustomsRead | None = None
     if user.role is Role.IMPORTER and certificate.number is not None:
         customs = await customs_data(session, user, certificate_id)
+    registry = RegistryRepository(session)
+    names = {}
+    for party in (certificate.exporter_id, certificate.importer_id):
+        organisation = await registry.organisation(party)
+        names[party] = organisation.name if organisation is not None else None
     return render(
         "certificate.html",
+        names=names,
         visitor=visitor,
         c=certificate,
         sentence=where_it_stands(certificate, user.role),

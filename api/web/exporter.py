@@ -199,7 +199,7 @@ async def file_request(
         errors[name if name in form else "form"] = refused.message.split(": ", 1)[-1]
         return await render_form(session, user, visitor, form, errors, 422)
     first = created.certificates[0].id
-    return RedirectResponse(f"/certificates/{first}?filed={len(created.certificates)}", 303)
+    return RedirectResponse(f"/certificates/{first}", 303)
 
 
 def renumber(name: str, rows: list[int]) -> str:

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.async_api import Page, expect
 
-from tests.api.flow import AVOCADOS, COFFEE, EXPORTER, IMPORTER, days_from_today
+from tests.api.flow import (
+    AVOCADOS,
+    CERTIFIER,
+    COFFEE,
+    EXPORTER,
+    IMPORTER,
+    Auth,
+    days_from_today,
+    in_review,
+    line,
+    submit,
+)
 from tests.api.web.conftest import PHONE, screenshot
 from tests.api.web.test_browser import sign_in
 
@@ -78,3 +90,40 @@ async def test_another_role_gets_403_on_the_request_form(page: Page):
     assert response is not None
     assert response.status == 403
     await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+async def test_a_question_of_the_certifier_comes_first_and_is_answered_on_its_page(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        await submit(http, auth, lines=[line(hts_code=COFFEE, product_name="Coffee beans")])
+        asked, task = await in_review(http, auth)
+        claimed = await http.post(f"/api/tasks/{task['id']}/claim", headers=auth(CERTIFIER))
+        assert claimed.status_code == 200, claimed.text
+        decided = await http.post(
+            f"/api/certificates/{asked}/decision",
+            json={
+                "decision": "request_info",
+                "comment": "Which orchard are lots <b>L-2026-11</b> from?",
+            },
+            headers=auth(CERTIFIER),
+        )
+        assert decided.status_code == 200, decided.text
+    await sign_in(page, EXPORTER)
+    await page.goto("/certificates")
+    first = page.locator("tbody tr").first
+    await expect(first).to_contain_text("you must answer it")
+
+    await first.get_by_role("link").click()
+    # The certifier's words, as text.
+    await expect(page.locator(".timeline")).to_contain_text("<b>L-2026-11</b>")
+    await expect(page.get_by_text("Withdraw this certificate before it is issued")).to_be_visible()
+    await page.get_by_label("Your answer").fill("Orchard 7, Chincha valley.")
+    await page.get_by_role("button", name="Send the answer").click()
+
+    await expect(page.locator("#where")).to_contain_text("certifier decides next")
+    await expect(page.locator(".timeline")).to_contain_text("Orchard 7, Chincha valley.")
+    await expect(page.get_by_role("button", name="Send the answer")).to_have_count(0)
+    await screenshot(page, "exporter-certificate")
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "exporter-certificate-phone")
