@@ -54,7 +54,7 @@ def late_by(delta: timedelta) -> str:
         return f"{minutes // (24 * 60)} days late"
     if minutes >= 60:
         return f"{minutes // 60} h {minutes % 60} min late"
-    return f"{minutes} min late"
+    return f"{minutes} min late" if minutes else "under a minute late"
 
 
 def queue_url(kind: str | None, state: str | None, mine: bool) -> str:

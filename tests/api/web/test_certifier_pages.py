@@ -5,14 +5,18 @@ with its errors), what another organisation's certifier and a forged form get.""
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
+from config.settings import Settings
 from tests.api.flow import (
     CERTIFIER,
+    CERTIFIER2,
     EXPORTER,
     OTHER_CERTIFIER,
     Auth,
     delivered,
+    eventually,
     in_review,
     line,
     review_task,
@@ -20,6 +24,23 @@ from tests.api.flow import (
 )
 from tests.api.web.conftest import PHONE, screenshot
 from tests.api.web.test_browser import sign_in
+
+# A second of business time, for the test that needs reviews past their due time at once.
+SECONDS = 1 / 86_400
+HURRIED = {"test_the_queue_shows_the_overdue_first_in_red_with_how_late"}
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The served app's; for the tests in HURRIED, with the review's due time hurried."""
+    if request.node.name not in HURRIED:
+        return settings
+    return settings.model_copy(
+        update={
+            "review_reminder_business_days": SECONDS,
+            "review_escalation_business_days": 2 * SECONDS,
+        }
+    )
 
 
 def row(page: Page, certificate_id: str) -> Locator:
@@ -201,3 +222,32 @@ async def test_replacing_an_issued_certificate_opens_the_replacement(
     replaced = page.locator(f'a[href="/review/{certificate["id"]}"]')
     await expect(replaced).to_be_visible()
     await screenshot(page, "review-replacement")
+
+
+async def test_the_queue_shows_the_overdue_first_in_red_with_how_late(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        first, _ = await in_review(http, auth)
+        second, task = await in_review(
+            http, auth, lines=[line(product_name="Hass avocados, lot B")]
+        )
+        # Claimed by a colleague: the row names them.
+        claimed = await http.post(f"/api/tasks/{task['id']}/claim", headers=auth(CERTIFIER2))
+        assert claimed.status_code == 200, claimed.text
+    await sign_in(page, CERTIFIER)
+
+    async def both_overdue() -> bool:
+        await page.goto("/queue")
+        return await page.locator(".overdue").count() == 2
+
+    await eventually(both_overdue, timeout=30, what="two overdue reviews in the queue")
+    rows = page.locator("tbody tr")
+    await expect(rows.nth(0)).to_contain_text("Fresh Hass avocados")  # due first
+    await expect(rows.nth(1)).to_contain_text("Hass avocados, lot B")
+    await expect(rows.nth(1)).to_contain_text("Daniel Reviewer")
+    await expect(rows.nth(0).locator(".overdue")).to_contain_text("late")
+    red = await rows.nth(0).locator(".overdue").evaluate("e => getComputedStyle(e).color")
+    assert red == "rgb(164, 22, 26)"
+    assert first != second
+    await screenshot(page, "queue-overdue")
