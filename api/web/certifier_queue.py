@@ -102,6 +102,7 @@ async def queue_page(
     kind: TaskKind | None = None,
     state: Annotated[Literal["open", "claimed"] | None, Query()] = None,
     mine: bool = False,
+    none_open: bool = False,
 ) -> Response:
     """One table, most urgent first (the API's order: due time, so the overdue come first)."""
     user = certifier(visitor)
@@ -142,6 +143,7 @@ async def queue_page(
         mine_url=queue_url(kind, state, not mine),
         mine_count=counts["mine"],
         all_url="/queue",
+        none_open=none_open,
     )
 
 
@@ -199,6 +201,6 @@ async def take_next(visitor: VisitorDep, session: SessionDep, temporal: Temporal
         user.actor, now=datetime.now(UTC), state=TaskState.OPEN, limit=1
     )
     if not open_tasks.items:
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse("/queue?none_open=1", status_code=303)
     task = await _task_command(open_tasks.items[0].id, CLAIM, visitor, session, temporal)
     return RedirectResponse(f"/review/{task.certificate_id}", status_code=303)

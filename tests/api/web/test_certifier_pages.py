@@ -157,6 +157,8 @@ async def test_another_organisations_certifier_gets_404_and_others_403(
     await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     await page.goto("/queue")
     await expect(page.locator("tbody")).to_have_count(0)
+    await page.get_by_role("button", name="Take the next task").click()
+    await expect(page.get_by_role("status")).to_contain_text("No open task to take")
     claimed = await page.context.request.post(
         f"/queue/{task['id']}/claim",
         form={"csrf_token": await _csrf(page)},
