@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
 from api.entries import customs_data
@@ -17,7 +18,8 @@ from api.schemas.certificates import CertificateRead, EventRead
 from api.schemas.customs import CustomsRead
 from api.security import Principal
 from api.web.rendering import PageRoute, render
-from api.web.sessions import VisitorDep, check_csrf
+from api.web.sessions import Visitor, VisitorDep, check_csrf
+from domain.customs import needs_reconciliation
 from domain.errors import DomainError, Unauthorized
 from domain.hts import reference_catalogue
 from domain.lifecycle import Command, Parties, Situation, transition
@@ -98,6 +100,8 @@ PAGE_COMMANDS = (
 def may_do(user: Principal, certificate: CertificateRead, command: Command) -> bool:
     """Whether the state machine would take `command` from `user` now (the workflow decides
     again when it comes): the page offers only the forms that can succeed."""
+    if command is Command.REPORT_ACTUALS and not needs_reconciliation(certificate.coverage):
+        return False  # R8 asks it of multi-shipment and time-frame certificates only
     parties = Parties(certificate.certifier_id, certificate.exporter_id, certificate.importer_id)
     try:
         transition(Situation(certificate.status, parties), command, user.actor)
@@ -136,9 +140,25 @@ async def certificate_page(
 ) -> Response:
     """The same page for the exporter and the importer, each with their own actions; a
     certifier works a certificate on the review page, where there is one."""
-    certificate = await certificate_detail(session, user, certificate_id)
     if user.role is Role.CERTIFIER and has_route(request, REVIEW_PAGE):
-        return RedirectResponse(REVIEW_PAGE.format(certificate_id=certificate.id), 303)
+        await certificate_detail(session, user, certificate_id)  # 404 before anything else
+        return RedirectResponse(REVIEW_PAGE.format(certificate_id=certificate_id), 303)
+    return await certificate_response(session, user, visitor, certificate_id)
+
+
+async def certificate_response(
+    session: AsyncSession,
+    user: Principal,
+    visitor: Visitor,
+    certificate_id: str,
+    *,
+    entry: dict[str, str] | None = None,
+    entry_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The certificate page; after a refused entry line, with the form as typed and the
+    refusal beside its field."""
+    certificate = await certificate_detail(session, user, certificate_id)
     events = await CertificateRepository(session).events(user.actor, certificate_id, limit=200)
     may = {command: may_do(user, certificate, command) for command in PAGE_COMMANDS}
     customs: CustomsRead | None = None
@@ -151,6 +171,9 @@ async def certificate_page(
         names[party] = organisation.name if organisation is not None else None
     return render(
         "certificate.html",
+        status_code=status_code,
+        entry=entry or {},
+        entry_errors=entry_errors or {},
         names=names,
         visitor=visitor,
         c=certificate,

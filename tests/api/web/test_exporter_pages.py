@@ -16,6 +16,7 @@ from tests.api.flow import (
     IMPORTER,
     Auth,
     days_from_today,
+    delivered,
     in_review,
     line,
     submit,
@@ -127,3 +128,23 @@ async def test_a_question_of_the_certifier_comes_first_and_is_answered_on_its_pa
     await screenshot(page, "exporter-certificate")
     await page.set_viewport_size(PHONE)
     await screenshot(page, "exporter-certificate-phone")
+
+
+async def test_the_exporter_reports_the_actual_weights_of_a_multi_shipment_certificate(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate = await delivered(http, auth, coverage="multiple_shipments")
+    await sign_in(page, EXPORTER)
+    await page.goto(f"/certificates/{certificate['id']}")
+    await expect(page.locator("#where")).to_contain_text("Delivered to the importer")
+
+    await page.get_by_label("Reference").first.fill("MSCU1234567")
+    await page.get_by_label("Net kg").first.fill("17950.5")
+    await page.get_by_label("Date").first.fill(days_from_today(0))
+    await page.get_by_role("button", name="Send the report").click()
+
+    await expect(page.locator("#where")).to_contain_text("the certifier confirms them next")
+    await expect(page.locator(".timeline")).to_contain_text("reported")
+    await expect(page.get_by_role("button", name="Send the report")).not_to_be_visible()
+    await screenshot(page, "exporter-actuals-reported")

@@ -44,9 +44,15 @@ async def test_the_importer_downloads_the_pdf_and_records_an_entry(
     await expect(customs).to_contain_text(certificate["number"])
     await expect(customs).to_contain_text(certificate["hts_code"])
     await page.get_by_label("Entry number").fill("ABC-1234567-8")
-    await page.get_by_label("Quantity (kg)").fill("6000")
+    # More than the certificate covers: refused beside the form, the form kept as typed.
+    await page.get_by_label("Quantity (kg)").fill("18000.5")
     await page.get_by_label("Entry date").fill(days_from_today(0))
     await page.get_by_label("Port of entry").fill("Los Angeles")
+    await page.get_by_role("button", name="Record the entry").click()
+    await expect(page.locator("#entry-refused")).to_be_visible()
+    await expect(page.get_by_label("Entry number")).to_have_value("ABC-1234567-8")
+    await screenshot(page, "importer-entry-refused")
+    await page.get_by_label("Quantity (kg)").fill("6000")
     await page.get_by_role("button", name="Record the entry").click()
 
     entries = page.locator("#entries tbody")
