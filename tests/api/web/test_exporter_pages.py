@@ -21,7 +21,7 @@ from tests.api.flow import (
     line,
     submit,
 )
-from tests.api.web.conftest import PHONE, screenshot
+from tests.api.web.conftest import LAPTOP, PHONE, screenshot
 from tests.api.web.test_browser import sign_in
 
 
@@ -62,6 +62,9 @@ async def test_the_exporter_files_a_two_line_request_after_fixing_a_field(page: 
     await expect(page.locator("#lines\\.1\\.hts_code")).to_have_value(COFFEE)
     await expect(page.get_by_label("Containers")).to_have_value("MSCU7654321, MSCU7654322")
     await screenshot(page, "request-form-error")
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "request-form-error-phone")
+    await page.set_viewport_size(LAPTOP)
     assert await page.locator(".field-error[id$='-error']").count() == 1
 
     await page.locator("#lines\\.1\\.quantity_kg").fill("12500")
