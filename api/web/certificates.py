@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import NoMatchFound
 
 from api.deps import SessionDep
 from api.entries import customs_data
@@ -110,11 +111,15 @@ def may_do(user: Principal, certificate: CertificateRead, command: Command) -> b
     return True
 
 
-REVIEW_PAGE = "/review/{certificate_id}"
+# The certifier's review page (api/web/certifier_review.py), by its route's name.
+REVIEW_PAGE = "review_page"
 
 
-def has_route(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
+def review_page(request: Request, certificate_id: str) -> str | None:
+    try:
+        return str(request.app.url_path_for(REVIEW_PAGE, certificate_id=certificate_id))
+    except NoMatchFound:
+        return None
 
 
 @router.get("/certificates")
@@ -140,9 +145,10 @@ async def certificate_page(
 ) -> Response:
     """The same page for the exporter and the importer, each with their own actions; a
     certifier works a certificate on the review page, where there is one."""
-    if user.role is Role.CERTIFIER and has_route(request, REVIEW_PAGE):
+    review = review_page(request, certificate_id)
+    if user.role is Role.CERTIFIER and review is not None:
         await certificate_detail(session, user, certificate_id)  # 404 before anything else
-        return RedirectResponse(REVIEW_PAGE.format(certificate_id=certificate_id), 303)
+        return RedirectResponse(review, 303)
     return await certificate_response(session, user, visitor, certificate_id)
 
 

@@ -3,6 +3,7 @@ certificate's PDF downloaded, an entry recorded, and what another importer may n
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,17 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.api.flow import EXPORTER, IMPORTER, OTHER_IMPORTER, Auth, days_from_today, delivered
+from api.routers.documents import HTML_POLICY
+from tests.api.flow import (
+    CERTIFIER,
+    EXPORTER,
+    IMPORTER,
+    OTHER_IMPORTER,
+    Auth,
+    days_from_today,
+    delivered,
+    submit,
+)
 from tests.api.web.conftest import PHONE, SCREENSHOTS, screenshot
 from tests.api.web.test_browser import sign_in
 
@@ -102,4 +113,22 @@ async def test_another_importer_gets_404_and_the_exporter_no_customs_form(
             await expect(page.get_by_role("button", name="Record the entry")).to_have_count(0)
             entry = await context.request.post(f"{address}/entries", form={})
             assert entry.status == 403  # no CSRF token, and not the importer's to do
+            # The document's HTML keeps its own policy: its styles and QR code are inline.
+            html = await context.request.get(f"{address}/document.html")
+            assert html.status == 200
+            assert html.headers["content-security-policy"] == HTML_POLICY
+            assert certificate["number"] in await html.text()
         await context.close()
+
+
+async def test_a_certifier_opening_a_certificate_page_is_sent_to_its_review_page(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        created = await submit(http, auth)
+    certificate_id = created["certificates"][0]["id"]
+    await sign_in(page, CERTIFIER)
+
+    await page.goto(f"/certificates/{certificate_id}")
+
+    await expect(page).to_have_url(re.compile(f"/review/{certificate_id}$"))
