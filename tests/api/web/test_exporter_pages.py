@@ -151,3 +151,22 @@ async def test_the_exporter_reports_the_actual_weights_of_a_multi_shipment_certi
     await expect(page.locator(".timeline")).to_contain_text("reported")
     await expect(page.get_by_role("button", name="Send the report")).not_to_be_visible()
     await screenshot(page, "exporter-actuals-reported")
+
+
+async def test_the_exporter_withdraws_a_certificate_before_issuance(
+    page: Page, served: str, auth: Auth
+):
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        certificate_id, _ = await in_review(http, auth)
+    await sign_in(page, EXPORTER)
+    await page.goto(f"/certificates/{certificate_id}")
+
+    await page.get_by_text("Withdraw this certificate before it is issued").click()
+    await page.get_by_label("Why").fill("The buyer cancelled the order.")
+    await page.get_by_role("button", name="Withdraw this certificate").click()
+
+    await expect(page.locator("#where")).to_have_text(
+        "Withdrawn before issuance; nothing more to do."
+    )
+    await expect(page.locator(".timeline")).to_contain_text("The buyer cancelled the order.")
+    await expect(page.get_by_text("Withdraw this certificate before it is issued")).to_have_count(0)
