@@ -205,10 +205,11 @@ class Operations:
         limit = BULK_LIMIT if everyone else SAMPLE
         groups = []
         async with self._repository() as repository:
-            for kind, count in sorted((await repository.overdue_by_kind(now)).items()):
+            for kind, counted in sorted((await repository.overdue_by_kind(now)).items()):
                 some = await repository.overdue_tasks(now, kind, limit)
                 if not some:
                     continue  # taken up since it was counted
+                count = max(counted, len(some))
                 items = [
                     Stuck(
                         certificate_workflow_id(t.certificate_id),
@@ -259,10 +260,13 @@ class Operations:
                     )
                     for step in steps
                 ]
+                # Counted a moment before the sample was read: a step that began to fail in
+                # between is in the sample, and counts.
+                count = max(kind.count, len(items))
                 detail = _group_detail(steps[0])
-                if kind.count > 1:
-                    detail = f"{kind.count} workflows: {detail}"
-                groups.append(StuckGroup(cause, reason, kind.since, detail, kind.count, items))
+                if count > 1:
+                    detail = f"{count} workflows: {detail}"
+                groups.append(StuckGroup(cause, reason, kind.since, detail, count, items))
         return groups
 
     async def _workflow_task_failures(

@@ -378,20 +378,19 @@ async def test_a_bad_deploy_is_stuck_and_reset_after_the_fix(
             timeout=30,
             what="the reset workflow to run",
         )
-        # It takes commands again. The new run opened its review task anew: the queue has
-        # that one, and the old run's is closed.
-        old = task["id"]
 
-        async def renewed() -> dict[str, Any] | None:
-            found = await review_task(api, auth, certificate_id)
-            return found if found["id"] != old else None
+        # It takes commands again. Reset to the workflow task that screened it, the new run
+        # opens its review task anew and the old run's closes; reset to a later one, the task
+        # stays. Either way the queue holds one task of it, and it can be claimed.
+        async def claimed_once() -> httpx.Response | None:
+            tasks = await api.get("/api/tasks", params={"limit": 200}, headers=auth(CERTIFIER))
+            live = [t for t in tasks.json()["items"] if t["certificate_id"] == certificate_id]
+            if len(live) != 1:
+                return None
+            answer = await api.post(f"/api/tasks/{live[0]['id']}/claim", headers=auth(CERTIFIER))
+            return answer if answer.status_code == 200 else None
 
-        task = await eventually(renewed, what="the new run's review task")
-        tasks = await api.get("/api/tasks", params={"limit": 200}, headers=auth(CERTIFIER))
-        live = [t for t in tasks.json()["items"] if t["certificate_id"] == certificate_id]
-        assert [t["id"] for t in live] == [task["id"]]
-        claimed = await api.post(f"/api/tasks/{task['id']}/claim", headers=auth(CERTIFIER))
-        assert claimed.status_code == 200, claimed.text
+        await eventually(claimed_once, timeout=30, what="one live task of the reset run, claimed")
         assert await audited(sessions, workflow_id) == [
             f"reset:done:{ADMIN}:release 1.2.1 fixes the replay"
         ]
