@@ -26,10 +26,14 @@ unit: $(READY)
 
 test: lint unit
 
-# Regenerate the locked dependency set after a change to pyproject.toml.
+# Regenerate both hashed locks after a change to pyproject.toml: requirements.lock (with the dev
+# extra, what `make` installs) first, then requirements-runtime.lock (the image's: the product's
+# dependencies only) constrained by it, so the two pin the same version of every shared package.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -q
 lock: $(READY)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
-		--python-platform x86_64-manylinux_2_28 -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements.lock $(LOCK_FLAGS) \
+		-o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
