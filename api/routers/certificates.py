@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
 from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.replacement import replace_certificate
 from api.responses import SIGNED_IN, errors
 from api.schemas.certificates import (
     AnswerCreate,
@@ -30,15 +31,12 @@ from workflows.contracts import (
     ACKNOWLEDGE,
     ANSWER,
     DECIDE,
-    REPLACE,
     VOID,
     WITHDRAW,
     AcknowledgeInput,
     ActorRef,
     AnswerInput,
     DecideInput,
-    ReplaceInput,
-    ReplaceResult,
     VoidInput,
     WithdrawInput,
 )
@@ -189,19 +187,8 @@ async def replace(
     idempotency_key: IdempotencyKey = None,
 ) -> CertificateDetail:
     """R6: a new certificate that points to this one; the answer is the replacement."""
-    original = await CertificateRepository(session).get_visible(user.actor, certificate_id)
-    payload = ReplaceInput(
-        actor=ActorRef.of(user.actor), changes=body.changes_to(original), reason=body.reason
-    )
-    result = await send_command(
-        session,
-        temporal,
-        user,
-        certificate_id,
-        REPLACE,
-        payload,
-        idempotency_key,
-        result_type=ReplaceResult,
+    result = await replace_certificate(
+        session, temporal, user, certificate_id, body, idempotency_key
     )
     # The workflow created the replacement's row before the update returned.
     return await certificate_detail(session, user, result.replacement_id)

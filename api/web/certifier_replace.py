@@ -1,8 +1,9 @@
 """Replace an issued certificate from its review page (R6): `POST /review/{id}/replace`.
 
 The form opens with the certificate's own values; what differs, with the reason, goes through
-`ReplaceCreate` and `changes_to` (the API's rules: something must change, dates by R2, the HTS
-code in the reference) and the workflow's REPLACE update, as `POST /api/certificates/{id}/replace`.
+`ReplaceCreate` and `replace_certificate` (the API's rules: something must change, dates by R2,
+the HTS code in the reference; the workflow's REPLACE update), as
+`POST /api/certificates/{id}/replace` does it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from api.commands import send_command
 from api.deps import SessionDep, TemporalDep
+from api.replacement import replace_certificate
 from api.schemas.replacement import ReplaceCreate
 from api.web.certifier_queue import certifier
 from api.web.certifier_review import field_errors, review
 from api.web.rendering import PageRoute
 from api.web.sessions import VisitorDep, check_csrf
 from domain.errors import Conflict, Invalid
-from persistence.repositories import CertificateRepository
-from workflows.contracts import REPLACE, ActorRef, ReplaceInput, ReplaceResult
 
 router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
@@ -62,20 +61,7 @@ async def replace(
     fields.setdefault("reason", "")
     try:
         body = ReplaceCreate.model_validate(fields)
-        original = await CertificateRepository(session).get_visible(user.actor, certificate_id)
-        payload = ReplaceInput(
-            actor=ActorRef.of(user.actor), changes=body.changes_to(original), reason=body.reason
-        )
-        result = await send_command(
-            session,
-            temporal,
-            user,
-            certificate_id,
-            REPLACE,
-            payload,
-            None,
-            result_type=ReplaceResult,
-        )
+        result = await replace_certificate(session, temporal, user, certificate_id, body, None)
     except ValidationError as exc:
         errors = {f"replace_{k}": v for k, v in field_errors(exc).items()}
         return await review(
