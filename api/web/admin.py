@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin import Operations, StuckGroup
 from api.deps import SessionDep, SettingsDep, TemporalDep, get_sessions
@@ -42,6 +43,8 @@ router = APIRouter(
 
 Cause = admin_api.Cause
 WorkflowId = admin_api.WorkflowId
+# Remedies applied to one workflow, per page; a test makes it small.
+ACTIONS_PAGE = 50
 REMEDY_WORDS = {
     "retry": "Retry now",
     "terminate": "Terminate",
@@ -189,17 +192,43 @@ async def remedy_cause(
 
 @router.get("/workflows/{workflow_id}")
 async def workflow_page(
-    visitor: AdminVisitor, session: SessionDep, settings: SettingsDep, workflow_id: WorkflowId
+    visitor: AdminVisitor,
+    session: SessionDep,
+    settings: SettingsDep,
+    workflow_id: WorkflowId,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
-    actions = await OperationsRepository(session).actions(workflow_id, 50, None)
+    """The workflow's remedies, and those applied to it a page at a time from `cursor` (the
+    cursor of `GET /api/admin/actions`)."""
+    return await _workflow_page(visitor, session, settings, workflow_id, cursor=cursor)
+
+
+async def _workflow_page(
+    visitor: Visitor,
+    session: AsyncSession,
+    settings: Settings,
+    workflow_id: str,
+    *,
+    cursor: str | None = None,
+    result: RemedyRead | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    # The JSON route's own function: the same order, page and cursor.
+    actions = await admin_api.actions(_user(visitor), session, workflow_id, ACTIONS_PAGE, cursor)
+    here = f"/admin/workflows/{quote(workflow_id, safe='')}"
+    following = actions.next_cursor
     return render(
         "admin_workflow.html",
+        status_code=status_code,
         visitor=visitor,
         workflow_id=workflow_id,
         temporal_link=workflow_link(settings, workflow_id),
-        actions=actions,
-        result=None,
-        error=None,
+        actions=actions.items,
+        older_url=f"{here}?{urlencode({'cursor': following})}#applied" if following else None,
+        newest_url=f"{here}#applied" if cursor else None,
+        result=result,
+        error=error,
         words=REMEDY_WORDS,
     )
 
@@ -241,15 +270,6 @@ async def remedy_workflow(
             error, status = str(exc.detail), 409
         except NotFound as exc:
             error, status = str(exc.detail), 404
-    actions = await OperationsRepository(session).actions(workflow_id, 50, None)
-    return render(
-        "admin_workflow.html",
-        status_code=status,
-        visitor=visitor,
-        workflow_id=workflow_id,
-        temporal_link=workflow_link(settings, workflow_id),
-        actions=actions,
-        result=result,
-        error=error,
-        words=REMEDY_WORDS,
+    return await _workflow_page(
+        visitor, session, settings, workflow_id, result=result, error=error, status_code=status
     )

@@ -6,7 +6,6 @@ API refuses, the page refuses with the same status and words (403 for who is not
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -25,9 +24,7 @@ from domain.model import Role, TaskKind, TaskState
 from persistence.models import Task
 from persistence.repositories import (
     CertificateRepository,
-    RegistryRepository,
     TaskRepository,
-    UserRepository,
 )
 from persistence.repositories.pagination import MAX_LIMIT
 from workflows.contracts import CLAIM, RELEASE, ActorRef, ClaimInput, ReleaseInput
@@ -36,7 +33,9 @@ router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
 )
 
-DECISIONS = {"approve": "Approve", "request_info": "Request information", "reject": "Reject"}
+# The rows of one page: the API's largest page; a module constant so a test can make it small.
+PAGE_SIZE = MAX_LIMIT
+TASK_COMMANDS = {"claim": CLAIM, "release": RELEASE}
 
 
 def certifier(visitor: Visitor) -> Principal:
@@ -57,38 +56,41 @@ def late_by(delta: timedelta) -> str:
     return f"{minutes} min late" if minutes else "under a minute late"
 
 
-def queue_url(kind: str | None, state: str | None, mine: bool) -> str:
+def queue_url(kind: str | None, state: str | None, mine: bool, cursor: str | None = None) -> str:
+    """The queue with these filters (and from `cursor` on): an address to share or come back to."""
     query = {k: v for k, v in (("kind", kind), ("state", state)) if v}
     if mine:
         query["mine"] = "1"
+    if cursor:
+        query["cursor"] = cursor
     return "/queue" + (f"?{urlencode(query)}" if query else "")
 
 
 async def _rows(session: AsyncSession, user: Principal, tasks: list[Task]) -> list[dict[str, Any]]:
+    """The table's rows; certificates and names read for the whole page in two queries."""
     now = datetime.now(UTC)
-    certificates = CertificateRepository(session)
-    registry = RegistryRepository(session)
-    users = UserRepository(session)
-    names: dict[str, str] = {}
+    certificates = await CertificateRepository(session).visible_with_exporter_names(
+        user.actor, [t.certificate_id for t in tasks]
+    )
+    assignees = await TaskRepository(session).assignee_names(
+        user.actor, [t.assignee_id for t in tasks if t.assignee_id is not None]
+    )
     rows = []
     for task in tasks:
-        cert = await certificates.get_visible(user.actor, task.certificate_id)
-        if cert.exporter_id not in names:
-            org = await registry.organisation(cert.exporter_id)
-            names[cert.exporter_id] = org.name if org is not None else cert.exporter_id
-        if task.assignee_id is not None and task.assignee_id not in names:
-            assignee = await users.by_id(task.assignee_id)
-            names[task.assignee_id] = assignee.full_name if assignee else task.assignee_id
+        # A task and its certificate belong to the same certifier: the task is readable, so is
+        # the certificate.
+        cert, exporter = certificates[task.certificate_id]
         overdue = task.due_at < now
+        assignee = task.assignee_id
         rows.append(
             {
                 "task": task,
                 "cert": cert,
-                "exporter": names[cert.exporter_id],
+                "exporter": exporter,
                 "overdue": overdue,
                 "late": late_by(now - task.due_at) if overdue else None,
-                "assignee": names.get(task.assignee_id or ""),
-                "mine": task.assignee_id == user.id,
+                "assignee": assignees.get(assignee, assignee) if assignee else None,
+                "mine": assignee == user.id,
                 "flags": len(cert.flags),
             }
         )
@@ -102,46 +104,49 @@ async def queue_page(
     kind: TaskKind | None = None,
     state: Annotated[Literal["open", "claimed"] | None, Query()] = None,
     mine: bool = False,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     none_open: bool = False,
 ) -> Response:
-    """One table, most urgent first (the API's order: due time, so the overdue come first)."""
+    """One table, most urgent first (the API's order: due time, so the overdue come first), a
+    page at a time by the API's cursor; the counts are the database's, over every live task."""
     user = certifier(visitor)
-    now = datetime.now(UTC)
     tasks = TaskRepository(session)
     shown = await tasks.queue(
         user.actor,
-        now=now,
+        now=datetime.now(UTC),
         kind=kind,
         state=TaskState(state) if state else None,
         assigned_to_me=mine,
-        limit=MAX_LIMIT,
+        limit=PAGE_SIZE,
+        cursor=cursor,
     )
-    live = (await tasks.queue(user.actor, now=now, limit=MAX_LIMIT)).items
-    counts: Counter[str] = Counter()
-    for task in live:
-        counts[task.kind] += 1
-        counts[task.state] += 1
-        counts["mine"] += task.assignee_id == user.id
-    here = queue_url(kind, state, mine)
+    counts = await tasks.queue_counts(user.actor)
     filters = {
-        "kind": [(k.value, queue_url(k.value, state, mine), counts[k.value]) for k in TaskKind],
+        "kind": [
+            (k.value, queue_url(k.value, state, mine), counts.count(kind=k)) for k in TaskKind
+        ],
         "state": [
-            (s, queue_url(kind, s, mine), counts[s]) for s in (TaskState.OPEN, TaskState.CLAIMED)
+            (s.value, queue_url(kind, s.value, mine), counts.count(state=s))
+            for s in (TaskState.OPEN, TaskState.CLAIMED)
         ],
     }
+    following = shown.next_cursor
     return render(
         "certifier/queue.html",
         visitor=visitor,
         rows=await _rows(session, user, shown.items),
-        more=shown.next_cursor is not None,
-        total=len(live),
+        total=counts.count(),
+        matching=counts.count(kind=kind, state=state, mine=mine),
+        filtered=bool(kind or state or mine),
         kind=kind,
         state=state,
         mine=mine,
-        here=here,
+        here=queue_url(kind, state, mine, cursor),
+        next_url=queue_url(kind, state, mine, following) if following else None,
+        first_url=queue_url(kind, state, mine) if cursor else None,
         filters=filters,
         mine_url=queue_url(kind, state, not mine),
-        mine_count=counts["mine"],
+        mine_count=counts.count(mine=True),
         all_url="/queue",
         none_open=none_open,
     )
@@ -169,27 +174,17 @@ async def _task_command(
     return await tasks.get_visible(user.actor, task_id)
 
 
-@router.post("/queue/{task_id}/claim")
-async def claim(
+@router.post("/queue/{task_id}/{command}")
+async def claim_or_release(
     task_id: str,
+    command: Literal["claim", "release"],
     visitor: VisitorDep,
     session: SessionDep,
     temporal: TemporalDep,
     back: Annotated[str, Form(max_length=500)] = "/queue",
 ) -> Response:
-    await _task_command(task_id, CLAIM, visitor, session, temporal)
-    return RedirectResponse(_back(back), status_code=303)
-
-
-@router.post("/queue/{task_id}/release")
-async def release(
-    task_id: str,
-    visitor: VisitorDep,
-    session: SessionDep,
-    temporal: TemporalDep,
-    back: Annotated[str, Form(max_length=500)] = "/queue",
-) -> Response:
-    await _task_command(task_id, RELEASE, visitor, session, temporal)
+    """A row's claim or release; back to the queue as it was shown (its filters, its page)."""
+    await _task_command(task_id, TASK_COMMANDS[command], visitor, session, temporal)
     return RedirectResponse(_back(back), status_code=303)
 
 

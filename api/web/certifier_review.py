@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +30,15 @@ from domain.lifecycle import Command, Parties, Situation, transition
 from domain.model import TaskState
 from domain.screening import capacity_figures
 from persistence.repositories import CertificateRepository, RegistryRepository
+from persistence.repositories.pagination import MAX_LIMIT
 from workflows.contracts import DECIDE, VOID, ActorRef, DecideInput, VoidInput
 
 router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
 )
+
+# Timeline events on one page: the API's largest page; a test makes it small.
+EVENTS_PAGE_SIZE = MAX_LIMIT
 
 DECISIONS = {"approve": "Approve", "request_info": "Request information", "reject": "Reject"}
 
@@ -91,10 +96,16 @@ async def review(
     errors: dict[str, str] | None = None,
     void_reason: str = "",
     replacement: dict[str, str] | None = None,
+    events_cursor: str | None = None,
 ) -> Response:
+    """The page; its timeline from `events_cursor` on (the API's events cursor), a page of
+    events at a time, since a certificate in long customs use has thousands of them."""
     user = certifier(visitor)
     detail = await certificate_detail(session, user, certificate_id)
-    events = await CertificateRepository(session).events(user.actor, certificate_id, limit=200)
+    events = await CertificateRepository(session).events(
+        user.actor, certificate_id, limit=EVENTS_PAGE_SIZE, cursor=events_cursor
+    )
+    here, later = f"/review/{certificate_id}", events.next_cursor
     registry = RegistryRepository(session)
     exporter = await registry.organisation(detail.exporter_id)
     importer = await registry.organisation(detail.importer_id)
@@ -108,6 +119,8 @@ async def review(
         importer=importer.name if importer else detail.importer_id,
         capacity=await _capacity(session, detail),
         events=[EventRead.of(e, user.actor) for e in events.items],
+        later_events=f"{here}?{urlencode({'events': later})}#timeline-h" if later else None,
+        first_events=f"{here}#timeline-h" if events_cursor else None,
         live_tasks=live_tasks,
         can_decide=may_do(user, detail, Command.APPROVE),
         can_void=may_do(user, detail, Command.VOID),
@@ -123,9 +136,15 @@ async def review(
 
 
 @router.get("/review/{certificate_id}")
-async def review_page(certificate_id: str, visitor: VisitorDep, session: SessionDep) -> Response:
-    """A certificate of another organisation is a 404, as `GET /api/certificates/{id}`."""
-    return await review(session, visitor, certificate_id)
+async def review_page(
+    certificate_id: str,
+    visitor: VisitorDep,
+    session: SessionDep,
+    events: Annotated[str | None, Query(max_length=400)] = None,
+) -> Response:
+    """A certificate of another organisation is a 404, as `GET /api/certificates/{id}`;
+    `events` is the timeline's cursor, as `GET /api/certificates/{id}/events` takes it."""
+    return await review(session, visitor, certificate_id, events_cursor=events)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

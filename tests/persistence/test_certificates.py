@@ -184,3 +184,19 @@ async def test_search_text_is_taken_literally(db):
         repo = CertificateRepository(session)
         assert [c.id for c in (await repo.list_visible(exporter, q="l_7")).items] == [underscore]
         assert (await repo.list_visible(exporter, q="%")).items == []
+
+
+async def test_a_page_of_certificates_is_read_at_once_with_the_exporters_name(db):
+    ours = await record(db, import_request(lines=[(AVOCADO, Decimal(1)), (COFFEE, Decimal(2))]))
+    [theirs] = await record(
+        db, import_request(parties=MEDITERRANEO, lines=[(OLIVE_OIL, Decimal(1))])
+    )
+    certifier = await actor_for(db, "certifier@demo.test")
+    async with db() as session:
+        certificates = CertificateRepository(session)
+        found = await certificates.visible_with_exporter_names(certifier, [*ours, theirs])
+        exporter = await certificates.get_visible(certifier, ours[0])
+        assert await certificates.visible_with_exporter_names(certifier, []) == {}
+    assert set(found) == set(ours)  # another certifier's certificate is not read
+    assert all(cert.id == cid for cid, (cert, _) in found.items())
+    assert {name for _, name in found.values()} != {exporter.exporter_id}

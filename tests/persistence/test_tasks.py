@@ -147,3 +147,59 @@ async def test_another_certifiers_task_is_not_found(db):
             await tasks.get_visible(other, task_id)
         assert [t.id for t in (await tasks.queue(other, now=NOW)).items] == [other_task.task_id]
         assert (await tasks.get_visible(certifier, task_id)).certifier_id == "555"
+
+
+async def test_queue_counts_are_the_live_totals_by_kind_state_and_mine(db):
+    await _tasks_for_555(
+        db,
+        [
+            (1, OPEN, REVIEW, None),
+            (2, OPEN, REVIEW, None),
+            (3, CLAIMED, REVIEW, CERTIFIER),
+            (4, CLAIMED, REVIEW, CERTIFIER2),
+            (5, CLAIMED, RECONCILE, CERTIFIER),
+            (6, OPEN, RECONCILE, None),
+            (7, CLOSED, REVIEW, CERTIFIER),
+        ],
+    )
+    [olive] = await record(
+        db, import_request(parties=MEDITERRANEO, lines=[(OLIVE_OIL, Decimal(1))])
+    )
+    await project(db, transition(olive, 1, Status.IN_REVIEW, task=review_task(due_at=NOW)))
+    certifier = await actor_for(db, "certifier@demo.test")
+    async with db() as session:
+        tasks = TaskRepository(session)
+        counts = await tasks.queue_counts(certifier)
+        # Every filter's count is what `queue` lists with it.
+        for kind in (None, REVIEW, RECONCILE):
+            for state in (None, OPEN, CLAIMED):
+                for mine in (False, True):
+                    listed = await tasks.queue(
+                        certifier, now=NOW, kind=kind, state=state, assigned_to_me=mine
+                    )
+                    assert counts.count(kind=kind, state=state, mine=mine) == len(listed.items)
+    assert counts.count() == 6  # the closed one and the other organisation's are not counted
+    assert counts.count(kind=REVIEW) == 4
+    assert counts.count(state=CLAIMED) == 3
+    assert counts.count(mine=True) == 2
+    assert counts.count(kind=RECONCILE, mine=True) == 1
+
+
+async def test_queue_counts_are_only_for_certifiers(db):
+    exporter = await actor_for(db, "exporter@demo.test")
+    async with db() as session:
+        with pytest.raises(Forbidden):
+            await TaskRepository(session).queue_counts(exporter)
+
+
+async def test_assignee_names_are_those_of_the_callers_organisation(db):
+    certifier = await actor_for(db, "certifier@demo.test")
+    other = await actor_for(db, "other.certifier@demo.test")
+    async with db() as session:
+        tasks = TaskRepository(session)
+        names = await tasks.assignee_names(certifier, [CERTIFIER, CERTIFIER2, CERTIFIER])
+        theirs = await tasks.assignee_names(other, [CERTIFIER, CERTIFIER2])
+        assert await tasks.assignee_names(certifier, []) == {}
+    assert set(names) == {CERTIFIER, CERTIFIER2}
+    assert all(names.values())
+    assert theirs == {}

@@ -1,20 +1,26 @@
 """`/admin` in Chromium against the served app and its worker: the figures after a submission,
-an overdue review group with its dry run then its terminate, one workflow's remedy, and the
-403 of anyone who is not an administrator."""
+an overdue review group with its dry run then its terminate, one workflow's remedy, the remedies
+applied to a workflow page by page, and the 403 of anyone who is not an administrator."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.web import admin as admin_pages
 from config.settings import Settings
+from persistence.db import transaction
+from persistence.repositories.operations import OperationsRepository
 from tests.api.flow import ADMIN, CERTIFIER, EXPORTER, Auth, eventually, in_review
 from tests.api.web.conftest import LAPTOP, PHONE, screenshot
 from tests.api.web.test_browser import sign_in
+from tests.helpers import actor_for
 from workflows.contracts import certificate_workflow_id
 
 # A second of business time: a review is past its escalation almost at once.
@@ -163,3 +169,44 @@ async def test_anyone_but_an_administrator_gets_403(
     assert refused is not None
     assert refused.status == 401
     await anonymous.close()
+
+
+async def test_the_remedies_applied_to_a_workflow_are_reached_page_by_page(
+    page: Page,
+    served: str,  # noqa: ARG001
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(admin_pages, "ACTIONS_PAGE", 2)
+    workflow_id = certificate_workflow_id("a-long-history")
+    admin = await actor_for(sessions, ADMIN)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    async with transaction(sessions) as session:
+        for n in range(5):
+            await OperationsRepository(session).audit(
+                admin,
+                ADMIN,
+                action="retry",
+                workflow_id=workflow_id,
+                certificate_id=None,
+                reason=f"attempt {n}",
+                outcome="skipped",
+                detail="nothing failing",
+                now=start + timedelta(minutes=n),
+            )
+    await sign_in(page, ADMIN)
+    await page.goto(f"/admin/workflows/{workflow_id}")
+
+    reasons: list[str] = []
+    for _ in range(5):
+        rows = page.locator("#applied + figure tbody tr")
+        assert await rows.count() <= 2
+        reasons += [await r.locator("td").nth(3).inner_text() for r in await rows.all()]
+        older = page.get_by_role("link", name="Older remedies")
+        if not await older.count():
+            break
+        await older.click()
+        await expect(page.get_by_role("link", name="Newest first")).to_be_visible()
+    assert reasons == [f"attempt {n}" for n in reversed(range(5))]
+    await page.get_by_role("link", name="Newest first").click()
+    await expect(page.locator("#applied + figure tbody tr").first).to_contain_text("attempt 4")

@@ -1,14 +1,23 @@
 """The certifier's pages in Debian's Chromium against the served app and its worker: the queue
-(claim, filters, take the next), the review page (flags, capacity, timeline, the decision form
-with its errors), what another organisation's certifier and a forged form get."""
+(claim, filters, take the next, its counts and pages past one page), the review page (flags,
+capacity, timeline and its pages, the decision form with its errors), what another
+organisation's certifier and a forged form get."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.web import certifier_queue, certifier_review
 from config.settings import Settings
+from domain.model import Status, TaskKind, TaskState
+from persistence.repositories import CertificateRepository
+from persistence.seed import demo_user_id
 from tests.api.flow import (
     CERTIFIER,
     CERTIFIER2,
@@ -24,6 +33,17 @@ from tests.api.flow import (
 )
 from tests.api.web.conftest import PHONE, screenshot
 from tests.api.web.test_browser import sign_in
+from tests.helpers import actor_for
+from tests.persistence.factories import (
+    AVOCADO,
+    T0,
+    import_request,
+    project,
+    record,
+    timeline,
+    transition,
+)
+from tests.persistence.factories import review_task as task_row
 
 # A second of business time, for the test that needs reviews past their due time at once.
 SECONDS = 1 / 86_400
@@ -253,3 +273,113 @@ async def test_the_queue_shows_the_overdue_first_in_red_with_how_late(
     assert red == "rgb(164, 22, 26)"
     assert first != second
     await screenshot(page, "queue-overdue")
+
+
+async def projected_tasks(
+    sessions: async_sessionmaker[AsyncSession],
+    specs: list[tuple[TaskKind, TaskState, str | None]],
+) -> list[str]:
+    """Certificates in review with a task each (kind, state, assignee), due one hour apart from
+    long ago, as the projection writes them: a queue longer than a page without hundreds of
+    workflows. Their certificate ids, in the queue's order."""
+    lines = [(AVOCADO, Decimal(1))] * len(specs)
+    certificate_ids = await record(sessions, import_request(lines=lines))
+    for hour, (certificate_id, (kind, state, assignee)) in enumerate(
+        zip(certificate_ids, specs, strict=True)
+    ):
+        task = task_row(due_at=T0.replace(hour=hour), kind=kind, state=state, assignee=assignee)
+        await project(sessions, transition(certificate_id, 1, Status.IN_REVIEW, task=task))
+    return certificate_ids
+
+
+async def listed(page: Page) -> list[str]:
+    """The certificate ids of the queue's rows on this page, top to bottom."""
+    links = page.locator("tbody tr td[data-label=Product] a")
+    return [
+        str(href).removeprefix("/review/")
+        for href in await links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    ]
+
+
+async def test_the_queue_counts_every_live_task_and_pages_through_them_with_the_filter(
+    page: Page,
+    served: str,
+    auth: Auth,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(certifier_queue, "PAGE_SIZE", 3)
+    review, reconcile = TaskKind.REVIEW, TaskKind.RECONCILE
+    colleague = demo_user_id(CERTIFIER2)
+    a, b, c, d, e = await projected_tasks(
+        sessions,
+        [
+            (review, TaskState.OPEN, None),
+            (review, TaskState.OPEN, None),
+            (reconcile, TaskState.OPEN, None),
+            (review, TaskState.CLAIMED, colleague),
+            (review, TaskState.OPEN, None),
+        ],
+    )
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        # A real review, due last: the one claimed from the second page.
+        live, _ = await in_review(http, auth)
+    await sign_in(page, CERTIFIER)
+    await page.goto("/queue?kind=review")
+
+    for name in ("All (6)", "review (5)", "reconcile (1)", "open (5)", "claimed (1)", "mine (0)"):
+        await expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    seen = await listed(page)
+    assert seen == [a, b, d]
+    await page.get_by_role("link", name="Next page").click()
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["kind"] == ["review"]
+    assert "cursor" in query
+    assert await listed(page) == [e, live]
+    await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    await screenshot(page, "queue-page-2")
+
+    await row(page, live).get_by_role("button", name="Claim").click()
+    await expect(row(page, live)).to_contain_text("you")
+    assert parse_qs(urlsplit(page.url).query) == query  # back on the second page, filtered
+    await expect(page.get_by_role("link", name="mine (1)", exact=True)).to_be_visible()
+    await expect(page.get_by_role("link", name="claimed (2)", exact=True)).to_be_visible()
+
+    await page.get_by_role("link", name="First page").click()
+    assert page.url.endswith("/queue?kind=review")
+    assert await listed(page) == [a, b, d]
+    assert c not in seen  # the reconcile task is outside the filter
+
+
+async def test_the_review_timeline_reaches_every_event_page_by_page(
+    page: Page,
+    served: str,  # noqa: ARG001
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(certifier_review, "EVENTS_PAGE_SIZE", 3)
+    # A certificate as filed, then the events of a long customs life.
+    [certificate_id] = await record(sessions, import_request())
+    await timeline(sessions, certificate_id, 7)
+    certifier = await actor_for(sessions, CERTIFIER)
+    async with sessions() as session:
+        every = await CertificateRepository(session).events(certifier, certificate_id, limit=200)
+    assert len(every.items) > 3
+    await sign_in(page, CERTIFIER)
+    await page.goto(f"/review/{certificate_id}")
+
+    shown: list[str] = []
+    for _ in range(len(every.items)):
+        entries = page.locator(".timeline > li")
+        assert await entries.count() <= 3
+        shown += [text.strip() for text in await entries.all_inner_texts()]
+        later = page.get_by_role("link", name="Later events")
+        if not await later.count():
+            break
+        await later.click()
+        await expect(page.get_by_role("link", name="Timeline from the start")).to_be_visible()
+    assert len(shown) == len(every.items)
+    entries_recorded = [t for t in shown if "entry recorded" in t]
+    assert len(entries_recorded) == 7
+    await page.get_by_role("link", name="Timeline from the start").click()
+    await expect(page.locator(".timeline > li")).to_have_count(3)
