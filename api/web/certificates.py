@@ -4,14 +4,16 @@ and what this user may do now), read through the functions the JSON routers answ
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import NoMatchFound
 
-from api.deps import SessionDep
+from api.deps import Cursor, SessionDep
 from api.entries import customs_data
 from api.routers.certificates import certificate_detail
 from api.routers.documents import HTML_POLICY, PRIVATE, PdfResponse, issued_document
@@ -31,9 +33,10 @@ router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
 )
 
+# Certificates on one page of a list, and events on one page of a timeline; each page links to
+# the next by the repository's keyset cursor, so every one can be reached without JavaScript.
 LIST_SIZE = 200
-# The rest of a list after what awaits the user: live certificates first, then the ended ones.
-STATUS_ORDER = {status: no for no, status in enumerate(Status)}
+TIMELINE_SIZE = 200
 
 
 def signed_in(visitor: VisitorDep) -> Principal:
@@ -81,13 +84,6 @@ def where_it_stands(certificate: CertificateRead, role: Role) -> str:
     return sentences[status]
 
 
-def awaits_exporter(certificate: CertificateRead) -> int:
-    """0 for a question to answer, 1 for a report due, 2 for the rest."""
-    if certificate.status is Status.INFO_REQUESTED:
-        return 0
-    return 1 if certificate.reconciliation == "requested" else 2
-
-
 # What a party may do from the certificate page; the state machine says whether it may now.
 PAGE_COMMANDS = (
     Command.ANSWER,
@@ -122,34 +118,105 @@ def review_page(request: Request, certificate_id: str) -> str | None:
         return None
 
 
+def with_query(request: Request, **changes: str | None) -> str:
+    """This page's address with its query string kept but for `changes` (None drops a key)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    query = urlencode(kept + [(k, v) for k, v in changes.items() if v is not None])
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+ListPart = Literal["awaiting", "rest"]
+
+
+async def exporter_page(
+    session: AsyncSession, user: Principal, part: ListPart, cursor: str | None
+) -> tuple[list[CertificateRead], list[CertificateRead], dict[str, str] | None]:
+    """One page of the exporter's home: what awaits the exporter, then the rest, each newest
+    first, one sequence cut into pages of LIST_SIZE; with the query of the next page, if any."""
+    repository = CertificateRepository(session)
+    awaiting: list[CertificateRead] = []
+    room = LIST_SIZE
+    if part == "awaiting":
+        first = await repository.list_by_exporter_turn(
+            user.actor, awaiting=True, limit=LIST_SIZE, cursor=cursor
+        )
+        awaiting = [CertificateRead.of(row, user.actor) for row in first.items]
+        if first.next_cursor is not None:
+            return awaiting, [], {"part": "awaiting", "cursor": first.next_cursor}
+        room, cursor = LIST_SIZE - len(awaiting), None
+        if room == 0:  # the page is full: a next page only if there is a rest to show
+            peek = await repository.list_by_exporter_turn(user.actor, awaiting=False, limit=1)
+            return awaiting, [], {"part": "rest"} if peek.items else None
+    rest = await repository.list_by_exporter_turn(
+        user.actor, awaiting=False, limit=room, cursor=cursor
+    )
+    after = None if rest.next_cursor is None else {"part": "rest", "cursor": rest.next_cursor}
+    return awaiting, [CertificateRead.of(row, user.actor) for row in rest.items], after
+
+
 @router.get("/certificates")
-async def certificate_list(user: UserDep, visitor: VisitorDep, session: SessionDep) -> Response:
-    page = await CertificateRepository(session).list_visible(user.actor, limit=LIST_SIZE)
-    items = [CertificateRead.of(row, user.actor) for row in page.items]
+async def certificate_list(
+    request: Request,
+    user: UserDep,
+    visitor: VisitorDep,
+    session: SessionDep,
+    part: ListPart = "awaiting",
+    cursor: Cursor = None,
+) -> Response:
+    """Newest first, a page at a time; the exporter's home puts what awaits it first (DESIGN
+    6). The order is the repository's keyset, so no page is re-sorted here."""
+    awaiting: list[CertificateRead] = []
     if user.role is Role.EXPORTER:
-        items.sort(key=lambda c: (awaits_exporter(c), STATUS_ORDER[c.status]))
+        awaiting, items, after = await exporter_page(session, user, part, cursor)
     else:
-        items.sort(key=lambda c: STATUS_ORDER[c.status])
+        page = await CertificateRepository(session).list_visible(
+            user.actor, limit=LIST_SIZE, cursor=cursor
+        )
+        items = [CertificateRead.of(row, user.actor) for row in page.items]
+        after = None if page.next_cursor is None else {"cursor": page.next_cursor}
+    first_page = part == "awaiting" and cursor is None
     return render(
         "certificates.html",
         visitor=visitor,
         role=user.role.value,
+        first_page=first_page,
+        awaiting=[(c, where_it_stands(c, user.role)) for c in awaiting],
         items=[(c, where_it_stands(c, user.role)) for c in items],
-        more=page.next_cursor is not None,
+        next_page=None
+        if after is None
+        else with_query(request, part=after.get("part"), cursor=after.get("cursor")),
+        first_link=None if first_page else with_query(request, part=None, cursor=None),
     )
 
 
 @router.get("/certificates/{certificate_id}")
 async def certificate_page(
-    certificate_id: str, request: Request, user: UserDep, visitor: VisitorDep, session: SessionDep
+    certificate_id: str,
+    request: Request,
+    user: UserDep,
+    visitor: VisitorDep,
+    session: SessionDep,
+    events: Cursor = None,
 ) -> Response:
     """The same page for the exporter and the importer, each with their own actions; a
-    certifier works a certificate on the review page, where there is one."""
+    certifier works a certificate on the review page, where there is one. `events` is the
+    cursor of a later page of the timeline."""
     review = review_page(request, certificate_id)
     if user.role is Role.CERTIFIER and review is not None:
         await certificate_detail(session, user, certificate_id)  # 404 before anything else
         return RedirectResponse(review, 303)
-    return await certificate_response(session, user, visitor, certificate_id)
+    return await certificate_response(session, user, visitor, certificate_id, events=events)
+
+
+@dataclass(frozen=True)
+class SentForm:
+    """A form of the certificate page sent back refused: which one (`answer`, `withdraw`,
+    `actuals`, `entry`), its fields as typed, and each refusal by the field it is about
+    (`form` for one about the whole form, such as the state machine's)."""
+
+    name: str
+    typed: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 async def certificate_response(
@@ -158,14 +225,17 @@ async def certificate_response(
     visitor: Visitor,
     certificate_id: str,
     *,
-    entry: dict[str, str] | None = None,
-    entry_errors: dict[str, str] | None = None,
+    sent: SentForm | None = None,
+    events: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The certificate page; after a refused entry line, with the form as typed and the
-    refusal beside its field."""
+    """The certificate page; after a refused form, with that form as typed and each refusal
+    beside its field. The timeline is a page from the cursor `events` (from the first event
+    without one), with links to the next page and back to the first."""
     certificate = await certificate_detail(session, user, certificate_id)
-    events = await CertificateRepository(session).events(user.actor, certificate_id, limit=200)
+    timeline = await CertificateRepository(session).events(
+        user.actor, certificate_id, limit=TIMELINE_SIZE, cursor=events
+    )
     may = {command: may_do(user, certificate, command) for command in PAGE_COMMANDS}
     customs: CustomsRead | None = None
     if user.role is Role.IMPORTER and certificate.number is not None:
@@ -178,14 +248,17 @@ async def certificate_response(
     return render(
         "certificate.html",
         status_code=status_code,
-        entry=entry or {},
-        entry_errors=entry_errors or {},
+        forms={} if sent is None else {sent.name: sent},
         names=names,
         visitor=visitor,
         c=certificate,
         sentence=where_it_stands(certificate, user.role),
         hts_description=reference_catalogue().description(certificate.hts_code),
-        events=[EventRead.of(e, user.actor) for e in events.items],
+        events=[EventRead.of(e, user.actor) for e in timeline.items],
+        later_events=None
+        if timeline.next_cursor is None
+        else f"/certificates/{certificate_id}?{urlencode({'events': timeline.next_cursor})}",
+        earlier_events=None if events is None else f"/certificates/{certificate_id}",
         role=user.role.value,
         may=may,
         customs=customs,

@@ -4,24 +4,28 @@ by the API's own schema and sent through the API's own function."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from temporalio.client import WorkflowUpdateFailedError
 
 from api.commands import send_command
 from api.deps import SessionDep, TemporalDep
+from api.errors import domain_error_of_update
 from api.schemas.certificates import AnswerCreate, WithdrawCreate
 from api.schemas.customs import ActualsCreate
 from api.schemas.requests import RequestCreate
 from api.security import Principal
 from api.submission import submit_request
-from api.web.certificates import UserDep
-from api.web.rendering import PageRoute, error_page, render
-from api.web.sessions import VisitorDep, check_csrf
-from domain.errors import Forbidden, Invalid
+from api.web.certificates import SentForm, UserDep, certificate_response
+from api.web.rendering import PageRoute, render
+from api.web.sessions import Visitor, VisitorDep, check_csrf
+from domain.errors import Conflict, Forbidden, Invalid
 from domain.hts import reference_catalogue
 from domain.model import Coverage, OrganicCategory, Role
 from persistence.repositories import RegistryRepository
@@ -69,20 +73,28 @@ def listed(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+# The forms' lists of rows, each with the field a refusal of the whole list is shown beside.
+ROW_LISTS = {"lines": "hts_code", "shipments": "reference"}
+
+
 def field_name(loc: tuple[int | str, ...]) -> str:
-    """The form field a refusal of the schema is about."""
+    """The form field a refusal of the schema is about (`form` for one about the whole)."""
     parts = [str(part) for part in loc]
+    if not parts:
+        return "form"
     if parts[0] == "shipment" and len(parts) > 1:
         return parts[1]  # transport_mode, bill_of_lading, containers
-    if parts[0] == "lines":
-        return ".".join(parts[:3]) if len(parts) > 2 else "lines.0.hts_code"
+    if parts[0] in ROW_LISTS:
+        return ".".join(parts[:3]) if len(parts) > 2 else f"{parts[0]}.0.{ROW_LISTS[parts[0]]}"
     return parts[0]
 
 
-def field_errors(error: ValidationError, rows: list[int]) -> dict[str, str]:
+def field_errors(error: ValidationError, rows: list[int] | None = None) -> dict[str, str]:
+    """The first refusal of each field, by the form's name of it; `rows` are the form's rows
+    that were filled, in the order the schema numbers them."""
     errors: dict[str, str] = {}
     for item in error.errors():
-        errors.setdefault(renumber(field_name(item["loc"]), rows), item["msg"])
+        errors.setdefault(renumber(field_name(item["loc"]), rows or []), item["msg"])
     return errors
 
 
@@ -205,14 +217,14 @@ async def file_request(
 def renumber(name: str, rows: list[int]) -> str:
     """The schema numbers the filled rows; the form numbers all of them."""
     parts = name.split(".")
-    if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(rows):
+    if (
+        parts[0] in ROW_LISTS
+        and len(parts) > 1
+        and parts[1].isdigit()
+        and int(parts[1]) < len(rows)
+    ):
         parts[1] = str(rows[int(parts[1])])
     return ".".join(parts)
-
-
-def refusal(error: ValidationError) -> Response:
-    detail = "; ".join(f"{field_name(e['loc'])}: {e['msg']}" for e in error.errors())
-    return error_page(422, detail)
 
 
 async def posted_fields(request: Request) -> dict[str, str]:
@@ -220,47 +232,117 @@ async def posted_fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in posted.items() if k != "csrf_token" and isinstance(v, str)}
 
 
+PageCommand = Callable[[], tuple[str, BaseModel]]
+
+
+def refused_on_page(exc: Exception) -> tuple[int, dict[str, str]] | None:
+    """The status and the refusal, by the field it is about (`form` for the whole), of a
+    form's command the state machine (409) or a domain rule (422) refused; None for any other
+    error, which stays an error page."""
+    said = domain_error_of_update(exc) if isinstance(exc, WorkflowUpdateFailedError) else exc
+    if not isinstance(said, Conflict | Invalid):
+        return None
+    return said.status_code, {said.field or "form": said.message}
+
+
+async def command_or_page(
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Principal,
+    visitor: Visitor,
+    certificate_id: str,
+    sent: SentForm,
+    command: PageCommand,
+    rows: list[int] | None = None,
+) -> Response:
+    """Send the command a certificate page's form makes (`command` validates the form by the
+    API's schema); what the schema, the state machine or a domain rule refuses, the page shows
+    again with the form as typed and the refusal beside its field."""
+    status_code = 422
+    try:
+        update, payload = command()
+        await send_command(session, temporal, user, certificate_id, update, payload, None)
+    except ValidationError as refused:
+        errors = field_errors(refused, rows)
+    except (Conflict, Invalid, WorkflowUpdateFailedError) as exc:
+        said = refused_on_page(exc)
+        if said is None:
+            raise
+        await session.rollback()
+        status_code, errors = said
+    else:
+        return RedirectResponse(f"/certificates/{certificate_id}", 303)
+    return await certificate_response(
+        session,
+        user,
+        visitor,
+        certificate_id,
+        sent=replace(sent, errors=errors),
+        status_code=status_code,
+    )
+
+
 @router.post("/certificates/{certificate_id}/answer")
 async def answer(
-    certificate_id: str, request: Request, user: UserDep, session: SessionDep, temporal: TemporalDep
+    certificate_id: str,
+    request: Request,
+    user: UserDep,
+    visitor: VisitorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> Response:
-    try:
-        body = AnswerCreate.model_validate(await posted_fields(request))
-    except ValidationError as refused:
-        return refusal(refused)
-    payload = AnswerInput(actor=ActorRef.of(user.actor), message=body.message)
-    await send_command(session, temporal, user, certificate_id, ANSWER, payload, None)
-    return RedirectResponse(f"/certificates/{certificate_id}", 303)
+    typed = await posted_fields(request)
+
+    def command() -> tuple[str, BaseModel]:
+        body = AnswerCreate.model_validate(typed)
+        return ANSWER, AnswerInput(actor=ActorRef.of(user.actor), message=body.message)
+
+    sent = SentForm("answer", typed)
+    return await command_or_page(session, temporal, user, visitor, certificate_id, sent, command)
 
 
 @router.post("/certificates/{certificate_id}/withdraw")
 async def withdraw(
-    certificate_id: str, request: Request, user: UserDep, session: SessionDep, temporal: TemporalDep
+    certificate_id: str,
+    request: Request,
+    user: UserDep,
+    visitor: VisitorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> Response:
-    try:
-        body = WithdrawCreate.model_validate(await posted_fields(request))
-    except ValidationError as refused:
-        return refusal(refused)
-    payload = WithdrawInput(actor=ActorRef.of(user.actor), reason=body.reason)
-    await send_command(session, temporal, user, certificate_id, WITHDRAW, payload, None)
-    return RedirectResponse(f"/certificates/{certificate_id}", 303)
+    typed = await posted_fields(request)
+
+    def command() -> tuple[str, BaseModel]:
+        body = WithdrawCreate.model_validate(typed)
+        return WITHDRAW, WithdrawInput(actor=ActorRef.of(user.actor), reason=body.reason)
+
+    sent = SentForm("withdraw", typed)
+    return await command_or_page(session, temporal, user, visitor, certificate_id, sent, command)
 
 
 @router.post("/certificates/{certificate_id}/actuals")
 async def report_actuals(
-    certificate_id: str, request: Request, user: UserDep, session: SessionDep, temporal: TemporalDep
+    certificate_id: str,
+    request: Request,
+    user: UserDep,
+    visitor: VisitorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> Response:
-    posted = await posted_fields(request)
-    shipments = [
-        {name: posted.get(f"shipments.{row}.{name}", "").strip() for name in SHIPMENT_FIELDS}
+    typed = await posted_fields(request)
+    shipments = {
+        row: {name: typed.get(f"shipments.{row}.{name}", "").strip() for name in SHIPMENT_FIELDS}
         for row in range(SHIPMENT_ROWS)
-    ]
-    try:
-        body = ActualsCreate.model_validate(
-            {"shipments": [s for s in shipments if any(s.values())]}
-        )
-    except ValidationError as refused:
-        return refusal(refused)
-    payload = ReportActualsInput(actor=ActorRef.of(user.actor), shipments=body.to_actuals())
-    await send_command(session, temporal, user, certificate_id, REPORT_ACTUALS, payload, None)
-    return RedirectResponse(f"/certificates/{certificate_id}", 303)
+    }
+    # A blank row is no shipment; the schema numbers the filled ones.
+    rows = [row for row, shipment in shipments.items() if any(shipment.values())]
+
+    def command() -> tuple[str, BaseModel]:
+        body = ActualsCreate.model_validate({"shipments": [shipments[row] for row in rows]})
+        actuals = body.to_actuals()
+        return REPORT_ACTUALS, ReportActualsInput(actor=ActorRef.of(user.actor), shipments=actuals)
+
+    sent = SentForm("actuals", typed)
+    return await command_or_page(
+        session, temporal, user, visitor, certificate_id, sent, command, rows
+    )

@@ -11,10 +11,9 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.commands import send_command
 from api.deps import SessionDep, TemporalDep
 from api.entries import record_entry
-from api.errors import domain_error_of_update
 from api.schemas.customs import EntryCreate
-from api.web.certificates import UserDep, certificate_response
-from api.web.exporter import field_name, posted_fields
+from api.web.certificates import SentForm, UserDep, certificate_response
+from api.web.exporter import field_errors, posted_fields, refused_on_page
 from api.web.rendering import PageRoute
 from api.web.sessions import VisitorDep, check_csrf
 from domain.errors import Conflict, Invalid
@@ -46,33 +45,20 @@ async def record_entry_line(
     typed = await posted_fields(request)
     try:
         body = EntryCreate.model_validate(typed)
-    except ValidationError as refused:
-        errors = {field_name(e["loc"]): e["msg"] for e in reversed(refused.errors())}
-        return await certificate_response(
-            session,
-            user,
-            visitor,
-            certificate_id,
-            entry=typed,
-            entry_errors=errors,
-            status_code=422,
-        )
-    try:
         recorded = await record_entry(session, temporal, user, certificate_id, body)
-    except (Conflict, WorkflowUpdateFailedError) as exc:
+    except ValidationError as refused:
+        status_code, errors = 422, field_errors(refused)
+    except (Conflict, Invalid, WorkflowUpdateFailedError) as exc:
         # Over the quantity left, or no longer usable: said beside the form, kept as typed.
-        said = exc if isinstance(exc, Conflict) else domain_error_of_update(exc)
-        if not isinstance(said, Conflict | Invalid):
+        said = refused_on_page(exc)
+        if said is None:
             raise
         await session.rollback()
-        return await certificate_response(
-            session,
-            user,
-            visitor,
-            certificate_id,
-            entry=typed,
-            entry_errors={"form": said.message},
-            status_code=said.status_code,
-        )
-    outcome = "repeat" if recorded.repeat else "recorded"
-    return RedirectResponse(f"/certificates/{certificate_id}?entry={outcome}#entries", 303)
+        status_code, errors = said
+    else:
+        outcome = "repeat" if recorded.repeat else "recorded"
+        return RedirectResponse(f"/certificates/{certificate_id}?entry={outcome}#entries", 303)
+    sent = SentForm("entry", typed, errors)
+    return await certificate_response(
+        session, user, visitor, certificate_id, sent=sent, status_code=status_code
+    )

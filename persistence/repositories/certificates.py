@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String, cast, func, or_, select, tuple_
+from sqlalchemy import Select, String, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import NotFound
 from domain.model import Actor, Status
-from persistence.models import AuditEvent, Certificate
+from persistence.models import AuditEvent, Certificate, Organisation
 from persistence.repositories.pagination import (
     Page,
     check_limit,
@@ -81,6 +82,35 @@ class CertificateRepository:
                     ),
                 )
             )
+        return await self._newest_first(query, limit, cursor)
+
+    async def list_by_exporter_turn(
+        self, actor: Actor, *, awaiting: bool, limit: int = 50, cursor: str | None = None
+    ) -> Page[Certificate]:
+        """The certificates `actor` may see that await the exporter (a question to answer, a
+        report of actual weights due), or, with `awaiting` False, all the others; newest first.
+
+        The two halves are exact complements, so an exporter's home that lists the first and
+        then pages through the second shows every certificate once.
+        """
+        check_limit(limit)
+        turn = or_(
+            Certificate.status == Status.INFO_REQUESTED,
+            Certificate.reconciliation == "requested",
+        )
+        rest = (Certificate.status != Status.INFO_REQUESTED) & (
+            # NULL (no report due) is not 'requested': a plain != would drop those rows.
+            Certificate.reconciliation.is_distinct_from("requested")
+        )
+        query = select(Certificate).where(
+            certificate_readable_by(actor), turn if awaiting else rest
+        )
+        return await self._newest_first(query, limit, cursor)
+
+    async def _newest_first(
+        self, query: Select[Certificate], limit: int, cursor: str | None
+    ) -> Page[Certificate]:
+        """One page of `query` by the lists' keyset: created_at, then id, both descending."""
         if cursor is not None:
             created, last_id = decode_cursor(cursor, 2)
             created_at = decode_time(created)
@@ -90,6 +120,21 @@ class CertificateRepository:
         query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
         rows = list((await self.session.scalars(query.limit(limit + 1))).all())
         return keyset_page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
+
+    async def visible_with_exporter_names(
+        self, actor: Actor, certificate_ids: Sequence[str]
+    ) -> dict[str, tuple[Certificate, str]]:
+        """The certificates among `certificate_ids` the caller may read, with their exporter's
+        name, by id: a page of the queue reads them in one query, not two per row. An id the
+        caller may not read is absent, as `get_visible` would not find it."""
+        if not certificate_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Certificate, Organisation.name)
+            .outerjoin(Organisation, Organisation.id == Certificate.exporter_id)
+            .where(Certificate.id.in_(set(certificate_ids)), certificate_readable_by(actor))
+        )
+        return {c.id: (c, name or c.exporter_id) for c, name in rows}
 
     async def for_request(self, request_id: str) -> list[Certificate]:
         rows = await self.session.scalars(
