@@ -115,7 +115,7 @@ class MailActivities:
         self.templates = Environment(
             loader=FileSystemLoader(templates_dir),
             undefined=StrictUndefined,
-            autoescape=False,  # plain-text mail: nothing here is HTML
+            autoescape=False,  # plain-text mail: nothing here is HTML # nosec B701
             keep_trailing_newline=True,
         )
 

@@ -52,10 +52,11 @@ from cli.bench_measure import Phase
 from cli.worker import connect_temporal
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
+from persistence.seed import DEMO_PASSWORD
 from workflows.contracts import certificate_workflow_id
 
 T = TypeVar("T")
-ADMIN = {"username": "admin@demo.test", "password": "demo"}
+ADMIN = {"username": "admin@demo.test", "password": DEMO_PASSWORD}
 # A folder given to --data-dir holds this file once the bench has used it: any other folder
 # with something in it may be someone's data, and is refused.
 MARKER = "nopic-bench-admin"
@@ -197,7 +198,7 @@ def _phase(name: str, phase: Phase | None) -> str:
 
 def _temporal_version(settings: Settings) -> str:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        done = subprocess.run(
+        done = subprocess.run(  # our own binary, arguments as a list, no shell # nosec B603
             [settings.temporal_cli_path, "--version"], capture_output=True, text=True, timeout=10
         )
         return done.stdout.strip()

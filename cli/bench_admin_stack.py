@@ -64,7 +64,7 @@ class PrivateStack:
     def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # this interpreter, fixed arguments # nosec B603
                 [sys.executable, "-m", "cli.main", "dev"],
                 env=self.env,
                 stdout=log,

@@ -20,7 +20,7 @@ from cli.bench_measure import RunFailed
 EXPORTER = "exporter@demo.test"
 CERTIFIER = "certifier@demo.test"
 IMPORTER = "importer@demo.test"
-PASSWORD = "demo"
+PASSWORD = "demo"  # the demo users' password (DESIGN 7) # nosec B105
 CALL_KINDS = ("submit", "tasks poll", "claim", "decision", "status poll", "acknowledge", "entry")
 POLL_SECONDS = 0.2
 # Far beyond a loaded step's few seconds: a state not reached by then will not be.

@@ -36,7 +36,7 @@ class Child:
 
     def start(self) -> None:
         output = open(self.log, "ab") if self.log else None  # noqa: SIM115 - lives with the child
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # argument lists built here, no shell # nosec B603
             self.command,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,

@@ -15,7 +15,7 @@ from domain.model import Actor, Awaiting, Reconciliation, Role, Status
 
 
 class Command(StrEnum):
-    PASS_SCREENING = "pass_screening"
+    PASS_SCREENING = "pass_screening"  # a command's name, not a password # nosec B105
     FAIL_SCREENING = "fail_screening"
     CLAIM = "claim"
     RELEASE = "release"

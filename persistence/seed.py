@@ -15,7 +15,7 @@ from persistence.models import CertifiedProduct, Organisation, RegistryOperation
 from persistence.passwords import hash_password
 from persistence.repositories.users import UserRepository
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # every demo user's password, printed at start (DESIGN 7) # nosec B105
 _USER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "users.demo.nopic")
 
 
