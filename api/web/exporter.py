@@ -235,14 +235,14 @@ async def posted_fields(request: Request) -> dict[str, str]:
 PageCommand = Callable[[], tuple[str, BaseModel]]
 
 
-def refused_on_page(exc: Exception) -> tuple[int, dict[str, str]] | None:
-    """The status and the refusal, by the field it is about (`form` for the whole), of a
-    form's command the state machine (409) or a domain rule (422) refused; None for any other
-    error, which stays an error page."""
+def refused_on_page(exc: Exception, typed: dict[str, str]) -> tuple[int, dict[str, str]] | None:
+    """The status and the refusal of a form's command the state machine (409) or a domain rule
+    (422) refused, by the field of `typed` it is about (`form` for the whole form, or a field
+    the form does not have); None for any other error, which stays an error page."""
     said = domain_error_of_update(exc) if isinstance(exc, WorkflowUpdateFailedError) else exc
     if not isinstance(said, Conflict | Invalid):
         return None
-    return said.status_code, {said.field or "form": said.message}
+    return said.status_code, {said.field if said.field in typed else "form": said.message}
 
 
 async def command_or_page(
@@ -265,7 +265,7 @@ async def command_or_page(
     except ValidationError as refused:
         errors = field_errors(refused, rows)
     except (Conflict, Invalid, WorkflowUpdateFailedError) as exc:
-        said = refused_on_page(exc)
+        said = refused_on_page(exc, sent.typed)
         if said is None:
             raise
         await session.rollback()

@@ -50,7 +50,7 @@ async def record_entry_line(
         status_code, errors = 422, field_errors(refused)
     except (Conflict, Invalid, WorkflowUpdateFailedError) as exc:
         # Over the quantity left, or no longer usable: said beside the form, kept as typed.
-        said = refused_on_page(exc)
+        said = refused_on_page(exc, typed)
         if said is None:
             raise
         await session.rollback()
