@@ -57,6 +57,11 @@ async def test_the_exporter_files_a_two_line_request_after_fixing_a_field(page: 
     await page.get_by_role("link", name="New request", exact=True).click()
     # The HTS codes offered are the exporter's products, each with its reference description.
     await expect(page.locator("#lines\\.0\\.hts_code")).to_contain_text("Certified organic")
+    # The limits of the schema are on the fields as attributes, not escaped into text.
+    await expect(page.get_by_label("Country of origin (2 letters)")).to_have_attribute(
+        "maxlength", "2"
+    )
+    await expect(page.locator("#importer_id")).to_have_attribute("inputmode", "numeric")
     await fill_request(page)
 
     await page.get_by_role("button", name="File the request").click()
