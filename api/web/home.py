@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import SessionDep, SettingsDep
+from api.schemas.certificates import CertificateRead
 from api.security import Principal, authenticate
+from api.web.certificates import where_it_stands
 from api.web.rendering import PageRoute, render
 from api.web.sessions import (
     VisitorDep,
@@ -20,11 +22,20 @@ from api.web.sessions import (
     set_session_cookie,
 )
 from domain.errors import Unauthorized
-from persistence.repositories import RegistryRepository, WebSessionRepository
+from domain.model import Role
+from persistence.repositories import (
+    CertificateRepository,
+    RegistryRepository,
+    TaskRepository,
+    WebSessionRepository,
+)
 
 router = APIRouter(
     route_class=PageRoute, dependencies=[Depends(check_csrf)], include_in_schema=False
 )
+
+# What an exporter's home lists of what awaits it; `/certificates` lists every one.
+AWAITING_SHOWN = 10
 
 ROLE_NAMES = {
     "exporter": "exporter",
@@ -45,7 +56,32 @@ async def home(visitor: VisitorDep, session: SessionDep, settings: SettingsDep) 
         visitor=visitor,
         role=ROLE_NAMES[visitor.user.role],
         organisation=await _organisation_name(session, visitor.user),
+        **await _work(session, visitor.user),
     )
+
+
+async def _work(session: SessionDep, user: Principal) -> dict[str, Any]:
+    """What awaits the user first (DESIGN 6): an exporter's questions to answer and reports
+    due, a certifier's queue in three counts; read by the queries the lists use."""
+    if user.role is Role.EXPORTER:
+        page = await CertificateRepository(session).list_by_exporter_turn(
+            user.actor, awaiting=True, limit=AWAITING_SHOWN
+        )
+        awaiting = [CertificateRead.of(row, user.actor) for row in page.items]
+        return {
+            "awaiting": [(c, where_it_stands(c, user.role)) for c in awaiting],
+            "more_awaiting": page.next_cursor is not None,
+        }
+    if user.role is Role.CERTIFIER:
+        counts = await TaskRepository(session).queue_counts(user.actor)
+        return {
+            "queue": {
+                "open": counts.count(state="open"),
+                "claimed": counts.count(state="claimed"),
+                "mine": counts.count(mine=True),
+            }
+        }
+    return {}
 
 
 @router.post("/")
