@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # One JSON object a line for log collectors; `text` for a person reading a terminal.
     log_format: Literal["json", "text"] = "json"
 
+    # Login throttling (api/throttle.py): after this many failed sign-ins with one email within
+    # the window, further ones answer 429 until the window has passed; a client address gets
+    # four times as many, since an office signs in from behind one address.
+    login_failures_allowed: Annotated[int, Field(ge=1, le=1_000)] = 5
+    login_throttle_seconds: Annotated[float, Field(gt=0, le=86_400)] = 900
+
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
         if not self.database_url:
