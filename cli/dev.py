@@ -16,11 +16,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.shutdown import API_GRACEFUL_SHUTDOWN, WORKER_SHUTDOWN_BOUND
 from config.settings import Settings
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 RESTART_DELAY_SECONDS = 1.0
-STOP_GRACE_SECONDS = 10.0
+# A child ends by itself within its own bound (cli.shutdown); killing it sooner would cut
+# a worker's activities off in the middle of their grace period.
+STOP_GRACE_SECONDS = max(WORKER_SHUTDOWN_BOUND, API_GRACEFUL_SHUTDOWN).total_seconds() + 5
 
 
 @dataclass

@@ -35,6 +35,7 @@ def _api(settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
+    from cli.shutdown import API_GRACEFUL_SHUTDOWN
     from cli.telemetry import install_default_runtime
 
     install_default_runtime()
@@ -47,6 +48,9 @@ def _api(settings: Settings) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # On SIGTERM uvicorn stops accepting and finishes the requests in flight; without a
+        # bound, one stuck request would hold the stop until compose's SIGKILL.
+        timeout_graceful_shutdown=int(API_GRACEFUL_SHUTDOWN.total_seconds()),
     )
 
 

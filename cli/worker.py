@@ -18,6 +18,7 @@ from activities.mail import MailActivities
 from activities.projection import ProjectionActivities
 from activities.replacement import ReplacementActivities
 from activities.screening import ScreeningActivities
+from cli.shutdown import run_until_stopped
 from cli.telemetry import worker_runtime
 from config.settings import Settings
 from persistence.db import create_engine, create_sessionmaker
@@ -102,7 +103,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    """Poll the task queue until cancelled; cancellation shuts the worker down gracefully."""
+    """Poll the task queue until SIGTERM or SIGINT, then shut down within a bound."""
     engine = create_engine(settings.database_url)
     try:
         client = await connect_temporal(settings, worker_runtime(settings))
@@ -110,6 +111,6 @@ async def run_worker(settings: Settings) -> None:
         logger.info(
             "worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address
         )
-        await worker.run()
+        await run_until_stopped(worker)
     finally:
         await engine.dispose()
