@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.security import Principal, token_subject
 from api.temporal import TemporalGateway
+from api.throttle import LoginThrottle
 from config.settings import Settings
 from domain.errors import Unauthorized
 from persistence.repositories import UserRepository
@@ -70,3 +71,17 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def get_login_throttle(settings: SettingsDep) -> LoginThrottle:
+    return LoginThrottle.of(settings)
+
+
+def get_client_address(request: Request) -> str | None:
+    """The client's address as uvicorn gives it: behind a proxy, the proxy's, unless uvicorn
+    runs with `--proxy-headers` and `--forwarded-allow-ips` naming that proxy."""
+    return request.client.host if request.client is not None else None
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+ClientAddress = Annotated[str | None, Depends(get_client_address)]

@@ -22,7 +22,15 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.observe import route_template
 from api.schemas.errors import ErrorBody, FieldError
-from domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unavailable,
+)
 from persistence.db import database_unreachable
 
 logger = logging.getLogger(__name__)
@@ -80,7 +88,10 @@ async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     # A rule about one field answers as pydantic's refusals do: that field, in `errors`.
     fields = None if exc.field is None else [FieldError(field=exc.field, message=exc.message)]
-    return error_response(exc.status_code, exc.detail, exc.code, errors=fields)
+    headers = None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(exc.status_code, exc.detail, exc.code, headers=headers, errors=fields)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -18,6 +18,7 @@ MEANING = {
     409: "The state does not allow it now, or someone else got there first.",
     413: "The request body is over 1 MB.",
     422: "Invalid input; `errors` names each invalid field.",
+    429: "Too many failed attempts of late; `Retry-After` says in how many seconds to try again.",
     503: "The database or the workflow engine did not answer in time; the same call may be "
     "sent again.",
 }

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.throttle import LoginThrottle
 from config.settings import Settings
 from domain.errors import Unauthorized
 from domain.model import Actor, Role
 from persistence.models import User
-from persistence.passwords import hash_password, verify_password
+from persistence.passwords import check_password
 from persistence.repositories import UserRepository
 
 ALGORITHM = "HS256"
+# Who signs the tokens and whom they are for: a token of another service sharing the secret by
+# mistake (or of a later, different kind of NOP-IC token) is not taken for a bearer token.
+ISSUER = "nopic"
+AUDIENCE = "nopic-api"
 
 
 @dataclass(frozen=True)
@@ -45,21 +49,28 @@ class Principal:
         return cls(actor=actor, email=user.email, full_name=user.full_name)
 
 
-@cache
-def _decoy_hash() -> str:
-    # Verifying against a decoy for unknown emails makes both refusals take the same time,
-    # so the answer time does not tell which emails have accounts.
-    return hash_password("decoy password that no account has")
-
-
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+async def authenticate(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    *,
+    throttle: LoginThrottle,
+    address: str | None,
+) -> User:
     """The active user with this email and password; the API's token and the pages' login both
-    sign in here."""
+    sign in here. Refuses with 429 (TooManyAttempts) an email or an address that failed too
+    often of late, the same for an email that no account has.
+
+    Commits `session` before the password is checked: the attempt is counted whatever comes of
+    it, and no database connection is held while the check waits for its turn."""
+    attempt = await throttle.admit(session, email, address, now=datetime.now(UTC))
     user = await UserRepository(session).by_email(email)
-    password_hash = user.password_hash if user is not None else _decoy_hash()
-    valid = verify_password(password_hash, password)
+    await session.commit()
+    # Unknown emails are checked against a decoy: both refusals take the same time.
+    valid = await check_password(user.password_hash if user is not None else None, password)
     if user is None or not user.active or not valid:
         raise Unauthorized("wrong email or password", code="invalid_credentials")
+    await throttle.succeeded(session, attempt)
     return user
 
 
@@ -67,6 +78,8 @@ def issue_token(settings: Settings, user_id: str, *, now: datetime | None = None
     issued = now or datetime.now(UTC)
     claims = {
         "sub": user_id,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.jwt_ttl_minutes),
     }
@@ -74,13 +87,15 @@ def issue_token(settings: Settings, user_id: str, *, now: datetime | None = None
 
 
 def token_subject(settings: Settings, token: str) -> str:
-    """The user id a valid, unexpired token was issued to."""
+    """The user id a valid, unexpired token was issued to, by us and for this API."""
     try:
         claims = jwt.decode(
             token,
             settings.jwt_secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp"]},
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["sub", "iss", "aud", "iat", "exp"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired", code="token_expired") from exc

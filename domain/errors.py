@@ -43,11 +43,24 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class TooManyAttempts(DomainError):
+    """Refused before it is tried: too many failures of the same kind of late (429). The caller
+    may try again after `retry_after` seconds."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
 
 
 ERRORS_BY_CODE: dict[str, type[DomainError]] = {
-    cls.code: cls for cls in (Unauthorized, Forbidden, NotFound, Conflict, Invalid, Unavailable)
+    cls.code: cls
+    for cls in (Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooManyAttempts, Unavailable)
 }

@@ -377,3 +377,19 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted against the email it named and the address it came from
+    (api/throttle.py). Only a SHA-256 of each key is kept: whatever was typed into the email field
+    (a password, at times) is not stored. Rows older than the throttle's window count for
+    nothing and are deleted: they are no record of the trade (R9 keeps those)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_key_at", "key_hash", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import ClientAddress, CurrentUser, LoginThrottleDep, SessionDep, SettingsDep
 from api.responses import SIGNED_IN, errors
 from api.schemas.auth import MeRead, OrganisationRead, TokenRead
 from api.security import authenticate, issue_token
@@ -16,13 +16,17 @@ from persistence.repositories import RegistryRepository
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-@router.post("/auth/token", responses=errors(401, 413, 422, 503))
+@router.post("/auth/token", responses=errors(401, 413, 422, 429, 503))
 async def issue_access_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    throttle: LoginThrottleDep,
+    address: ClientAddress,
 ) -> TokenRead:
-    user = await authenticate(session, form.username, form.password)
+    user = await authenticate(
+        session, form.username, form.password, throttle=throttle, address=address
+    )
     return TokenRead(
         access_token=issue_token(settings, user.id),
         expires_in=settings.jwt_ttl_minutes * 60,

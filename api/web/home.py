@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ClientAddress, LoginThrottleDep, SessionDep, SettingsDep
 from api.schemas.certificates import CertificateRead
 from api.security import Principal, authenticate
 from api.web.certificates import where_it_stands
@@ -91,9 +91,12 @@ async def sign_in(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
+    throttle: LoginThrottleDep,
+    address: ClientAddress,
 ) -> Response:
     try:
-        user = await authenticate(session, username, password)
+        # Too many failures of late go up as TooManyAttempts: the 429 page, with Retry-After.
+        user = await authenticate(session, username, password, throttle=throttle, address=address)
     except Unauthorized as exc:
         return render(
             "login.html", status_code=401, visitor=visitor, username=username, error=exc.detail

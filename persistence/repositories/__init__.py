@@ -1,6 +1,7 @@
 from persistence.repositories.certificates import CertificateRepository
 from persistence.repositories.customs import CustomsRepository
 from persistence.repositories.documents import DocumentRepository
+from persistence.repositories.login_failures import LoginFailureRepository
 from persistence.repositories.numbers import NumberRepository
 from persistence.repositories.pagination import Page
 from persistence.repositories.projection import ProjectionRepository
@@ -14,6 +15,7 @@ __all__ = [
     "CertificateRepository",
     "CustomsRepository",
     "DocumentRepository",
+    "LoginFailureRepository",
     "NumberRepository",
     "Page",
     "ProjectionRepository",
