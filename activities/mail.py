@@ -25,7 +25,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
@@ -55,6 +55,7 @@ MAIL_FAILURES = "nopic_mail_failures_total"
 HEARTBEAT_EVERY = 2.0
 
 T = TypeVar("T")
+SmtpTls = Literal["none", "starttls", "tls"]
 
 
 async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
@@ -104,12 +105,18 @@ class MailActivities:
         smtp_timeout: float,
         mail_from: str,
         public_url: str,
+        smtp_tls: SmtpTls = "none",
+        smtp_username: str = "",
+        smtp_password: str = "",
         templates_dir: Path = DEFAULT_TEMPLATES,
     ) -> None:
         self.sessions = sessions
         self.smtp_host = smtp_host
         self.smtp_port = smtp_port
         self.smtp_timeout = smtp_timeout
+        self.smtp_tls = smtp_tls
+        self.smtp_username = smtp_username
+        self.smtp_password = smtp_password
         self.mail_from = mail_from
         self.public_url = public_url.rstrip("/")
         self.templates = Environment(
@@ -168,6 +175,12 @@ class MailActivities:
             hostname=self.smtp_host,
             port=self.smtp_port,
             timeout=self.smtp_timeout,
+            # `none` is plaintext for sure: aiosmtplib would otherwise try STARTTLS whenever
+            # the server offers it, and fail on a private relay's self-made certificate.
+            use_tls=self.smtp_tls == "tls",
+            start_tls=self.smtp_tls == "starttls",
+            username=self.smtp_username or None,
+            password=self.smtp_password or None,
         )
         count(MAILS_SENT, "Mails the SMTP server accepted, by template.", mail)
         async with transaction(self.sessions) as session:

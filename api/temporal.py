@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config.logs import log_context
 from config.settings import Settings
+from config.temporal import connection_options
 from domain.errors import Conflict, Unavailable
 from workflows.contracts import (
     IMPORT_REQUEST_WORKFLOW,
@@ -71,7 +72,7 @@ class TemporalGateway:
             return await asyncio.wait_for(
                 Client.connect(
                     self.settings.temporal_address,
-                    namespace=self.settings.temporal_namespace,
+                    **connection_options(self.settings),
                     data_converter=pydantic_data_converter,
                     connect_timeout=timeout,
                 ),

@@ -68,6 +68,8 @@ from workflows.payloads import ScreenPartiesInput
 CERTIFIER, EXPORTER, IMPORTER = "555", "5550000001", "5550000002"
 # What the scratch stack sets for itself, in this process and in the worker's environment.
 SCRATCH_SETTINGS = (
+    # The worker is `nopic worker`, which starts only with NOPIC_ENV said.
+    "env",
     "data_dir",
     "database_url",
     "http_port",
@@ -278,6 +280,7 @@ def _scratch_stack(folder: Path) -> tuple[Settings, dict[str, str]]:
     """Settings for the scratch stack, and the same as the worker's environment: any other
     NOPIC_ setting of this shell applies to both."""
     settings = Settings(
+        env="dev",
         data_dir=folder,
         database_url=f"sqlite+aiosqlite:///{folder / 'nopic.db'}",
         http_port=free_port(),

@@ -17,6 +17,7 @@ import base64
 import binascii
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -73,6 +74,17 @@ def _unseal(document: bytes) -> tuple[bytes, str, bytes] | None:
     if found is None:
         return None
     return document[: at + 1], found.group(1).decode("ascii"), base64.b64decode(found.group(2))
+
+
+def key_for(document: bytes, public_pems: Sequence[bytes]) -> bytes:
+    """Of the keys given (the current one first, then those it replaced), the one whose id the
+    document's seal names; the first when none does, which `verify_document` then refuses."""
+    sealed = _unseal(document)
+    if sealed is not None:
+        for pem in public_pems:
+            if key_id(pem) == sealed[1]:
+                return pem
+    return public_pems[0]
 
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:

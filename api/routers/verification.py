@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, SettingsDep
 from api.responses import errors
-from api.schemas.verification import SigningKeyRead, VerificationRead
+from api.schemas.verification import PublicKeyRead, SigningKeyRead, VerificationRead
 from api.verification import verify_certificate
-from domain.signing import key_id, public_key_pem
-from persistence.keys import signing_key_pem
+from domain.signing import key_id
+from persistence.keys import public_keys
 
 router = APIRouter(prefix="/api", tags=["verification"])
 
@@ -28,6 +28,14 @@ async def verify(
 
 @router.get("/keys/signing")
 async def signing_key(settings: SettingsDep) -> SigningKeyRead:
-    """The public half of the key documents are signed with, to check a signature offline."""
-    public = public_key_pem(signing_key_pem(settings))
-    return SigningKeyRead(key_id=key_id(public), public_key_pem=public.decode("ascii"))
+    """The public half of the key documents are signed with, to check a signature offline, and
+    the keys it replaced, for the documents they signed."""
+    keys = public_keys(settings)
+    return SigningKeyRead(
+        key_id=key_id(keys.current),
+        public_key_pem=keys.current.decode("ascii"),
+        previous=[
+            PublicKeyRead(key_id=key_id(pem), public_key_pem=pem.decode("ascii"))
+            for pem in keys.previous
+        ],
+    )

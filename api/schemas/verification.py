@@ -37,7 +37,14 @@ class VerificationRead(BaseModel):
         )
 
 
-class SigningKeyRead(BaseModel):
+class PublicKeyRead(BaseModel):
     algorithm: Literal["Ed25519"] = "Ed25519"
     key_id: str
     public_key_pem: str
+
+
+class SigningKeyRead(PublicKeyRead):
+    """The key documents are signed with now; `previous`: the keys it replaced, which still
+    check the documents they signed (a document's seal names its key's id)."""
+
+    previous: list[PublicKeyRead] = []

@@ -26,6 +26,9 @@ FILLED = {
     "TEMPORAL_DB_PASSWORD": "temporal-password-for-the-check",
     "NOPIC_JWT_SECRET": "j" * 48,
     "NOPIC_SIGNING_KEY_PEM": "-----BEGIN PRIVATE KEY-----\\nnot-a-key\\n-----END PRIVATE KEY-----",
+    "NOPIC_SIGNING_PUBLIC_KEY_PEM": (
+        "-----BEGIN PUBLIC KEY-----\\nnot-a-key\\n-----END PUBLIC KEY-----"
+    ),
     "NOPIC_PUBLIC_URL": "https://nopic.example.org",
     "NOPIC_MAIL_FROM": "NOP-IC <no-reply@example.org>",
 }
