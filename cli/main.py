@@ -6,11 +6,17 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from config.logs import configure_logging
-from config.settings import Settings, get_settings
+from config.settings import SERVICE_SETTINGS, Settings, describe_problems, get_settings
+
+# Settings or keys that make a process refuse to start: a message, not a traceback.
+CANNOT_START = 2
 
 
 def _migrate(settings: Settings) -> None:
@@ -61,6 +67,34 @@ def _worker(settings: Settings) -> None:
         asyncio.run(run_worker(settings))
 
 
+def _load_settings(command: str) -> Settings:
+    """The settings of `command`; a deployed process's are checked for its role (DESIGN 7)."""
+    if command == "dev":
+        # The embedded stack is dev by definition; its children (`nopic api`, `nopic worker`)
+        # inherit this, while a deployed one without NOPIC_ENV refuses to start.
+        os.environ["NOPIC_ENV"] = "dev"
+        return Settings(env="dev")
+    service = SERVICE_SETTINGS.get(command)
+    if service is None:
+        return get_settings()
+    settings: Settings = service()
+    from persistence.keys import public_keys, signing_key_pem
+
+    # A key that does not parse stops the process now, not at the first document or request.
+    if command == "api":
+        public_keys(settings)
+    elif command == "worker":
+        signing_key_pem(settings)
+    return settings
+
+
+def _refuse(command: str, problems: list[str]) -> int:
+    print(f"nopic {command} cannot start: fix these settings", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return CANNOT_START
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nopic", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings() if args.public_key is None else None
         return run_verify(args.document, args.public_key, settings)
 
-    settings = get_settings()
+    try:
+        settings = _load_settings(args.command)
+    except ValidationError as exc:
+        return _refuse(args.command, describe_problems(exc))
+    except ValueError as exc:
+        return _refuse(args.command, [str(exc)])
     if args.command in ("api", "worker"):
         # Services write for log collectors: NOPIC_LOG_FORMAT, JSON lines by default.
         configure_logging(settings.log_format)

@@ -21,6 +21,7 @@ from activities.screening import ScreeningActivities
 from cli.shutdown import run_until_stopped
 from cli.telemetry import worker_runtime
 from config.settings import Settings
+from config.temporal import connection_options
 from persistence.db import create_engine, create_sessionmaker
 from persistence.keys import signing_key_pem
 from persistence.repositories.operations import FailingStepRecorder
@@ -49,7 +50,7 @@ async def connect_temporal(settings: Settings, runtime: Runtime | None = None) -
     SDK's default runtime."""
     return await Client.connect(
         settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        **connection_options(settings),
         data_converter=pydantic_data_converter,
         runtime=runtime,
     )
@@ -72,6 +73,9 @@ def build_worker(
         smtp_host=settings.smtp_host,
         smtp_port=settings.smtp_port,
         smtp_timeout=settings.smtp_timeout_seconds,
+        smtp_tls=settings.smtp_tls_mode,
+        smtp_username=settings.smtp_username,
+        smtp_password=settings.smtp_password,
         mail_from=settings.mail_from,
         public_url=settings.public_url,
     )
