@@ -81,33 +81,6 @@ class CommonFirst(SubsetMap):
         return super().pick(unicode)
 
 
-class DocumentFont(TTFFont):
-    """A face as a document uses it, remembering the widths it measured: fpdf2 measures a line
-    again, from its start, for each character it adds, and each table cell twice. A text's width
-    is then its text less the last character's, plus that character's (the same integer sum of
-    glyph widths, so the same layout)."""
-
-    __slots__ = ("measured",)
-    measured: dict[str, float]
-
-    def get_text_width(
-        self, text: str, font_size_pt: float, text_shaping_params: dict[str, Any] | None
-    ) -> tuple[int, float]:
-        if text_shaping_params or self.is_symbol:
-            return super().get_text_width(text, font_size_pt, text_shaping_params)
-        self.biggest_size_pt = max(self.biggest_size_pt, font_size_pt)
-        units = self.measured.get(text)
-        if units is None:
-            shorter = self.measured.get(text[:-1])
-            units = (
-                shorter + self.cw[ord(text[-1])]
-                if shorter is not None
-                else sum(self.cw[ord(c)] for c in text)
-            )
-            self.measured[text] = units
-        return len(text), units * font_size_pt * 0.001
-
-
 @dataclass(frozen=True)
 class EmbeddedSubset:
     """What a PDF embeds for one font and one record of glyphs, the streams already deflated."""
@@ -156,9 +129,9 @@ class FontFaces:
         # the others print is the template's own text, one record for every document.
         self.data_faces = {f"{family}{style}" for style in data_styles}
         probe = FPDF()
-        self.faces: dict[str, DocumentFont] = {}
+        self.faces: dict[str, TTFFont] = {}
         for style, path in files.items():
-            face = DocumentFont(probe, Path(path), f"{family}{style}", style)
+            face = TTFFont(probe, Path(path), f"{family}{style}", style)
             if face.is_cff or face.color_font:
                 raise ValueError(f"{path}: only TrueType outlines are shared")
             self.faces[face.fontkey] = probe.fonts[face.fontkey] = face
@@ -179,7 +152,6 @@ class FontFaces:
             font.biggest_size_pt = 0
             font.missing_glyphs = []
             font._hbfont = None
-            font.measured = {"": 0}
             font.subset = CommonFirst(font) if key in self.data_faces else SubsetMap(font)
             pdf.fonts[key] = font
 
@@ -237,7 +209,7 @@ class FontFaces:
     def _add_fonts(self, producer: OutputProducer) -> dict[int, PDFFont | PDFType3Font]:
         objects: dict[int, PDFFont | PDFType3Font] = {}
         for font in sorted(producer.fpdf.fonts.values(), key=lambda font: font.i):
-            # Any other font (a core font for <code>, say) would need fpdf2's own path.
+            # Any other font (a core font, say) would need fpdf2's own path.
             if not isinstance(font, TTFFont) or font.fontkey not in self.faces:
                 raise ValueError(f"font {font.fontkey} was not added by FontFaces.add_to")
             objects[font.i] = self._add_font(producer, font)

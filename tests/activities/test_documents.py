@@ -27,6 +27,7 @@ from persistence.db import transaction
 from persistence.models import Certificate, CertificateDocument
 from persistence.repositories import DocumentRepository
 from tests.activities.test_numbers import approved
+from tests.activities.test_pdf_layout import drawn_qr, qr_modules
 from workflows.payloads import AllocateNumberInput, RenderDocumentInput
 
 KEY = generate_private_key_pem()
@@ -135,7 +136,7 @@ async def test_the_html_shows_every_field_the_number_code_and_qr(sessions, docum
     assert document.signature in document.html
 
 
-async def test_the_pdf_opens_and_shows_number_hts_code_parties_and_qr(document) -> None:
+async def test_the_pdf_opens_and_shows_number_hts_code_parties_and_qr(sessions, document) -> None:
     reader = PdfReader(io.BytesIO(document.pdf))
     text = " ".join(page.extract_text() for page in reader.pages)
     data = parse_canonical(document.canonical_data.encode())
@@ -152,7 +153,12 @@ async def test_the_pdf_opens_and_shows_number_hts_code_parties_and_qr(document) 
         "Los Angeles",
     ):
         assert shown in text
-    assert len(reader.pages[0].images) == 1  # the QR code
+    async with sessions() as session:
+        code = await session.scalar(
+            select(Certificate.verification_code).where(Certificate.number == document.number)
+        )
+    qr = qr_modules(f"{PUBLIC_URL}/verify/{document.number}?code={code}")
+    assert drawn_qr(document.pdf, len(qr)) == qr
     assert set(embedded_files(document.pdf)) == {DATA_NAME, SIGNATURE_NAME}
 
 

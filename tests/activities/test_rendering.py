@@ -9,7 +9,8 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
-from activities.rendering import HTML_MARK, LIST_IN_TABLE, PDF_MARK, CertificateRenderer
+from activities.document_page import LIST_IN_TABLE
+from activities.rendering import HTML_MARK, PDF_MARK, CertificateRenderer
 from domain.document_format import verify_document
 from domain.signing import generate_private_key_pem, public_key_pem
 from tests.cli.test_verify import ISSUED_AT, certificate_data
