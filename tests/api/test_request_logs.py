@@ -17,6 +17,8 @@ from persistence.models import Organisation, User
 from persistence.passwords import hash_password
 from tests.api.conftest import serve
 from tests.api.flow import CERTIFIER, EXPORTER, IMPORTER, Auth, approve, line, wait_status
+from tests.api.test_login_throttling import page_login
+from tests.api.web.test_sessions import cookie_value, set_cookies
 from tests.logs import json_log
 from tests.persistence.factories import import_request, record
 
@@ -100,7 +102,10 @@ async def test_a_command_logs_under_its_certificate_and_request(
 
 
 async def test_no_log_line_carries_a_password_a_token_a_code_or_trade_data(
-    live_api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+    live_api: httpx.AsyncClient,
+    auth: Auth,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ):
     password = f"pw-{uuid.uuid4().hex}"
     product = f"Heirloom avocados {uuid.uuid4().hex[:8]}"
@@ -117,6 +122,22 @@ async def test_no_log_line_carries_a_password_a_token_a_code_or_trade_data(
         token = login.json()["access_token"]
         me = await live_api.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
+        # Failed sign-ins, up to the throttle's refusal, by the API and by the login page.
+        wrong_passwords = [
+            f"wrong-{uuid.uuid4().hex}" for _ in range(settings.login_failures_allowed + 2)
+        ]
+        refused = [
+            await live_api.post("/api/auth/token", data={"username": IMPORTER, "password": p})
+            for p in wrong_passwords[:-1]
+        ]
+        assert [r.status_code for r in refused] == [401] * settings.login_failures_allowed + [429]
+        page_refused = await page_login(live_api, IMPORTER, wrong_passwords[-1])
+        assert page_refused.status_code == 429
+        signed_in = await page_login(live_api, EXPORTER, password)
+        assert signed_in.status_code == 303
+        cookie = cookie_value(set_cookies(signed_in)["nopic_session"])
+        home = await live_api.get("/", headers={"Cookie": f"nopic_session={cookie}"})
+        assert EXPORTER in home.text
         certificate_id = await approve(
             live_api, auth, lines=[line(product_name=product, quantity_kg=17389.25)]
         )
@@ -129,12 +150,19 @@ async def test_no_log_line_carries_a_password_a_token_a_code_or_trade_data(
 
     lines = log.lines()
     routes = {line.get("route") for line in access_lines(lines)}
-    assert {"/api/auth/token", "/api/verify/{number}", "/api/certificates/{certificate_id}"} <= (
-        routes
-    )
+    assert {
+        "/",
+        "/api/auth/token",
+        "/api/verify/{number}",
+        "/api/certificates/{certificate_id}",
+    } <= routes
+    statuses = {line.get("status") for line in access_lines(lines)}
+    assert {200, 303, 401, 429} <= statuses
     secrets = {
         "password": password,
         "token": token,
+        "session cookie": cookie,
+        **{f"wrong password {n}": p for n, p in enumerate(wrong_passwords)},
         "verification code": code,
         "guessed code": "guess123",
         "product name": product,
