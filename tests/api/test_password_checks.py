@@ -36,7 +36,7 @@ async def test_a_burst_of_sign_ins_does_not_stall_other_requests(
     ):
         assert (await api.get("/api/me", headers=auth(EXPORTER))).status_code == 200
 
-        async def cheap_requests(until: asyncio.Task[list[httpx.Response]]) -> list[float]:
+        async def cheap_requests(until: asyncio.Future[list[httpx.Response]]) -> list[float]:
             took = []
             while not until.done():
                 started = time.perf_counter()
