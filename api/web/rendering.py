@@ -22,12 +22,12 @@ templates = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
 )
 
-# No script at all, styles and images from here only, forms posted here only, never framed.
-# No referrer: the verification page's address carries its code.
+# Scripts (static/nopic.js, never inline), styles and images from here only, forms posted here
+# only, never framed. No referrer: the verification page's address carries its code.
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -1,16 +1,19 @@
 """The pages in Debian's Chromium against the served app: sign-in and out, a session that
-ends with logout, the CSRF check of a form, and the page a document's QR code opens."""
+ends with logout, the CSRF check of a form, a form that shows it is working (and works without
+JavaScript), and the page a document's QR code opens."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 import httpx
 from playwright._impl._api_structures import SetCookieParam
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from tests.api.flow import CERTIFIER, IMPORTER, Auth, delivered
-from tests.api.web.conftest import PHONE, screenshot
+from tests.api.web.conftest import LAPTOP, PHONE, screenshot
 
 QR_LINK = re.compile(r'href="(http://[^"]+/verify/[^"]+)"')
 
@@ -99,6 +102,88 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, conte
 
     await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     await screenshot(page, "csrf-refused")
+
+
+# Installed on the sign-in page before its form is sent: what the button and the live region
+# show while the answer is awaited, kept in sessionStorage (the next page of this origin reads
+# it), and a second submission tried once the button is disabled. Playwright itself cannot look
+# at a page whose navigation is held.
+WATCH = """button => {
+    const form = button.form;
+    const said = form.querySelector('[aria-live="polite"]');
+    new MutationObserver(() => {
+        if (!button.disabled) return;
+        sessionStorage.setItem("seen", JSON.stringify({
+            busy: button.getAttribute("aria-busy"), disabled: true, said: said.textContent,
+        }));
+        window.addEventListener("submit", event => {
+            sessionStorage.setItem("second stopped", String(event.defaultPrevented));
+        });
+        form.requestSubmit();
+    }).observe(button, {attributes: true, attributeFilter: ["disabled"]});
+}"""
+
+
+async def test_a_submitted_form_is_busy_and_disabled_until_its_answer_comes(
+    page: Page, served: str
+):
+    login = await page.goto("/")
+    assert login is not None
+    policy = login.headers["content-security-policy"]
+    # Scripts from this site's files only: nothing inline, nothing from elsewhere.
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    assert "default-src 'none'" in policy
+    script = await page.context.request.get("/static/nopic.js")
+    assert script.status == 200
+    assert "javascript" in script.headers["content-type"]
+    await expect(page.locator('form[action="/"] [aria-live="polite"]')).to_have_text("")
+    posts: list[Request] = []
+    held: list[asyncio.Task[None]] = []
+
+    async def answer_later(route: Route) -> None:
+        await asyncio.sleep(1.5)  # as long as a decision waiting for its workflow
+        await route.continue_()
+
+    async def slow(route: Route) -> None:
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        posts.append(route.request)
+        # Apart from the handler, which would otherwise hold up the page's other messages.
+        held.append(asyncio.create_task(answer_later(route)))
+
+    await page.route(f"{served}/", slow)
+    await page.get_by_label("Email").fill(CERTIFIER)
+    await page.get_by_label("Password").fill("demo")
+    await page.get_by_role("button", name="Sign in").evaluate(WATCH)
+
+    await page.get_by_role("button", name="Sign in").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Carmen Reviewer")
+    await asyncio.gather(*held)
+    seen = json.loads(await page.evaluate("sessionStorage.getItem('seen')"))
+    assert seen == {"busy": "true", "disabled": True, "said": "Working…"}
+    assert await page.evaluate("sessionStorage.getItem('second stopped')") == "true"
+    assert len(posts) == 1
+    # The next page's forms are ready: nothing busy, nothing said.
+    await expect(page.get_by_role("button", name="Sign out")).to_be_enabled()
+    await expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+    await expect(page.locator('header form [aria-live="polite"]')).to_have_text("")
+
+
+async def test_the_same_form_works_without_javascript(browser: Browser, served: str):
+    context = await browser.new_context(base_url=served, viewport=LAPTOP, java_script_enabled=False)
+    page = await context.new_page()
+
+    await sign_in(page, CERTIFIER)
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Carmen Reviewer")
+    # The script did not run: no region of its own, and the sign-out form works as it is.
+    await expect(page.locator('form [aria-live="polite"]')).to_have_count(0)
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await context.close()
 
 
 async def test_the_qr_code_of_an_issued_certificate_opens_a_page_that_says_valid(
