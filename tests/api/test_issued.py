@@ -139,8 +139,10 @@ async def test_the_signing_key_is_public(api: httpx.AsyncClient):
 
     assert response.status_code == 200, response.text
     key = response.json()
-    assert set(key) == {"algorithm", "key_id", "public_key_pem"}
+    assert set(key) == {"algorithm", "key_id", "public_key_pem", "previous"}
     assert key["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    # No key replaced yet: the rotation lists them (tests/api/test_public_key_only.py).
+    assert key["previous"] == []
     assert len(key["key_id"]) == 16
 
 
