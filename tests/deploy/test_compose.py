@@ -14,7 +14,7 @@ import compose
 import pytest
 
 from cli.dev import REPORTED_PROBLEMS_AFTER
-from config.settings import Settings
+from config.settings import SERVICE_SETTINGS, Settings
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +158,21 @@ def test_temporal_gets_the_dynamic_config_of_nopic_dev(config: dict[str, Any]) -
     text = Path(mounted[target]).read_text()
     key, value = REPORTED_PROBLEMS_AFTER.split("=")
     assert re.search(rf"^{re.escape(key)}:\n  - value: {value}$", text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))
+def test_each_service_environment_passes_its_start_checks(
+    config: dict[str, Any], service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As `nopic api|worker|migrate` reads it in the container: the API without the private key,
+    # the workers with it, the production rules all met.
+    for name in os.environ:
+        if name.startswith("NOPIC_"):
+            monkeypatch.delenv(name)
+    for name, value in config["services"][service]["environment"].items():
+        if name.startswith("NOPIC_"):
+            monkeypatch.setenv(name, value)
+    settings = SERVICE_SETTINGS[service]()
+    assert settings.env == "production"
+    assert bool(settings.signing_key_pem) == (service == "worker")
+    assert bool(settings.signing_public_key_pem) == (service == "api")
