@@ -14,13 +14,14 @@ from persistence.db import create_engine, create_sessionmaker
 from tests.api.conftest import serve
 
 
-async def test_pages_allow_no_script_no_framing_and_no_referrer(api: httpx.AsyncClient):
+async def test_pages_allow_only_own_scripts_no_framing_and_no_referrer(api: httpx.AsyncClient):
     login = await api.get("/")
 
     assert login.status_code == 200
     assert login.headers["content-type"].startswith("text/html")
     policy = login.headers["content-security-policy"]
     assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
     assert "frame-ancestors 'none'" in policy
     assert login.headers["referrer-policy"] == "no-referrer"
     assert login.headers["cache-control"] == "no-store"
