@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cli.dev import temporal_command
 from config.settings import Settings
 from tests.e2e.stack import free_port
+from tests.helpers import postgres_database
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 60.0
@@ -205,3 +208,17 @@ class Cluster:
 
 def _nopic(settings: dict[str, str]) -> dict[str, str]:
     return {f"NOPIC_{name.upper()}": value for name, value in settings.items()}
+
+
+@asynccontextmanager
+async def running_cluster(data_dir: Path, smtp_port: int) -> AsyncIterator[Cluster]:
+    """A cluster on a PostgreSQL database of its own, migrated and seeded, its Temporal dev
+    server started; afterwards every process it started is killed and the database dropped."""
+    async with postgres_database() as url:
+        cluster = Cluster(data_dir, url, smtp_port)
+        try:
+            cluster.start_temporal()
+            cluster.prepare_database()
+            yield cluster
+        finally:
+            cluster.stop()

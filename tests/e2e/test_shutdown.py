@@ -35,9 +35,8 @@ from tests.e2e.lifecycles import (
     live,
     request_body,
 )
-from tests.e2e.services import Cluster, Service
+from tests.e2e.services import Cluster, Service, running_cluster
 from tests.e2e.stack import free_port
-from tests.helpers import postgres_database
 
 # Process start and exit on a loaded 2-core machine, beyond the bound itself.
 SLACK_SECONDS = 3.0
@@ -98,14 +97,8 @@ def sink() -> Iterator[tuple[HoldingSink, int]]:
 async def cluster(
     tmp_path_factory: pytest.TempPathFactory, sink: tuple[HoldingSink, int]
 ) -> AsyncIterator[Cluster]:
-    async with postgres_database() as url:
-        running = Cluster(tmp_path_factory.mktemp("shutdown"), url, sink[1])
-        try:
-            running.start_temporal()
-            running.prepare_database()
-            yield running
-        finally:
-            running.stop()
+    async with running_cluster(tmp_path_factory.mktemp("shutdown"), sink[1]) as running:
+        yield running
 
 
 def queue() -> dict[str, str]:

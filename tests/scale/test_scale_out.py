@@ -30,13 +30,13 @@ from tests.e2e.lifecycles import (
     PatientClient,
     live,
 )
-from tests.e2e.services import Cluster, Service
-from tests.helpers import postgres_database
+from tests.e2e.services import Cluster, Service, running_cluster
 
 N = 200
 # Lifecycles in flight at once: enough to keep both workers busy on a 2-core machine, few
 # enough that the pollers of the waiting ones do not crowd out the work.
-CONCURRENCY = 24
+CONCURRENCY = 40
+POLL_SECONDS = 1.0
 LIFECYCLES_SECONDS = 600.0
 HISTORIES_AT_ONCE = 20
 MAIL_SECONDS = 60.0
@@ -46,14 +46,8 @@ MAIL_SECONDS = 60.0
 async def cluster(
     tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpServer
 ) -> AsyncIterator[Cluster]:
-    async with postgres_database() as url:
-        running = Cluster(tmp_path_factory.mktemp("scale"), url, smtp_server.port)
-        try:
-            running.start_temporal()
-            running.prepare_database()
-            yield running
-        finally:
-            running.stop()
+    async with running_cluster(tmp_path_factory.mktemp("scale"), smtp_server.port) as running:
+        yield running
 
 
 async def drive(urls: list[str], lifecycles: list[Lifecycle], kill: Service) -> list[str]:
@@ -67,6 +61,8 @@ async def drive(urls: list[str], lifecycles: list[Lifecycle], kill: Service) -> 
     ):
         users = (EXPORTER, CERTIFIER, CERTIFIER2, IMPORTER)
         clients = [await PatientClient.signed_in(http, *users) for http in (first, second)]
+        for client in clients:
+            client.poll_seconds = POLL_SECONDS
 
         async def one(life: Lifecycle) -> None:
             nonlocal done
