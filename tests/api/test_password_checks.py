@@ -63,13 +63,13 @@ async def test_a_burst_of_sign_ins_does_not_stall_other_requests(
         burst_took = time.perf_counter() - started
 
     assert sorted({r.status_code for r in sign_ins}) == [200, 401]
-    # Thirty Argon2 checks take seconds here. On the event loop they held it for most of that
-    # time: two or three requests a second were answered, some after seconds. Beside it, a
-    # request is answered every few tens of milliseconds; the bounds leave room for a busy
-    # machine.
-    assert burst_took > 1.0
-    assert len(latencies) >= burst_took / 0.25, (len(latencies), burst_took)
-    assert max(latencies) < 2.0, latencies
+    # On the event loop, each check held it: a request needing a few turns of the loop waited
+    # for a few checks each time, and fewer requests were answered during the burst than there
+    # were sign-ins (about half as many), however fast the machine. Beside it, requests are
+    # answered every few tens of milliseconds: three times as many and more, even on a machine
+    # so busy that the burst takes half a minute.
+    assert len(latencies) >= SIGN_INS, (len(latencies), burst_took)
+    assert max(latencies) < max(2.0, burst_took / 4), (latencies, burst_took)
 
 
 async def test_no_more_than_the_bound_of_checks_run_at_once():
