@@ -4,10 +4,17 @@ checked, until the oldest failures in the window have aged out of it.
 
 The failures live in the database (`login_failures`), so every API process of a deployment
 counts the same ones. The key is the email as typed, whether or not an account has it: the
-refusal says nothing about which emails have accounts. The address is the client's as uvicorn
-gives it; behind a proxy, uvicorn's `--proxy-headers` and `--forwarded-allow-ips` must name the
-proxy, or every sign-in counts against the proxy's address (the `X-Forwarded-For` of a client is
-never believed here).
+refusal says nothing about which emails have accounts.
+
+The address is the client's as uvicorn gives it (`request.client.host`). uvicorn takes it from
+`X-Forwarded-For` only when the connection comes from an address its `--forwarded-allow-ips`
+(the environment's `FORWARDED_ALLOW_IPS`; 127.0.0.1 by default) names, with `--proxy-headers`
+on (the default): behind a proxy elsewhere, name the proxy there, or every sign-in counts
+against the proxy's address. The header is never read here: a client could write anything in it.
+
+An attempt counts from the moment it begins until it succeeds, so that many attempts at once
+cannot all pass the count before any is recorded; the price is that more than the limit of
+sign-ins of one account at the same instant see some refused.
 """
 
 from __future__ import annotations
