@@ -102,16 +102,18 @@ class Service:
             self.process.wait()
 
 
-def signing_key() -> str:
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
+def signing_keys() -> tuple[str, str]:
+    """A new Ed25519 key: the private PEM (PKCS#8) and the public one."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private.decode(), public.decode()
 
 
 class Cluster:
@@ -121,6 +123,7 @@ class Cluster:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.temporal_port = free_port()
+        private_key, public_key = signing_keys()
         # Only our settings: none of the shell's NOPIC_ values may point the cluster elsewhere.
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("NOPIC_")}
         self.env = {
@@ -134,7 +137,8 @@ class Cluster:
             "NOPIC_SMTP_PORT": str(smtp_port),
             # Every process signs and checks with the same keys, as a deployment's would.
             "NOPIC_JWT_SECRET": os.urandom(32).hex(),
-            "NOPIC_SIGNING_KEY_PEM": signing_key(),
+            "NOPIC_SIGNING_KEY_PEM": private_key,
+            "NOPIC_SIGNING_PUBLIC_KEY_PEM": public_key,
             "NOPIC_WORKER_METRICS_PORT": "0",
             "NOPIC_LOG_FORMAT": "text",
         }
