@@ -102,6 +102,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("api", help="the HTTP API")
     commands.add_parser("worker", help="the Temporal worker")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    replay = commands.add_parser(
+        "replay-check",
+        help="replay the cluster's workflow histories on this code (before rolling out workers)",
+    )
+    replay.add_argument(
+        "--closed-days",
+        type=float,
+        default=0,
+        help="also those closed in the last N days (default: running ones only)",
+    )
+    replay.add_argument(
+        "--limit", type=int, default=1000, help="at most this many workflows (default 1000)"
+    )
     seed = commands.add_parser("seed", help="load data into an empty database")
     seed.add_argument("--demo", action="store_true", help="the demo data of DESIGN 7")
     bench = commands.add_parser("bench", help="benchmarks that print figures and ratios")
@@ -142,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_verify(args.document, args.public_key, settings)
 
     try:
-        settings = _load_settings(args.command)
+        # The check runs with a worker's settings, as the workers it vouches for will.
+        role = "worker" if args.command == "replay-check" else args.command
+        settings = _load_settings(role)
     except ValidationError as exc:
         return _refuse(args.command, describe_problems(exc))
     except ValueError as exc:
@@ -152,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_format)
     else:
         # The dev supervisor talks to a person: only its own lines and real warnings.
-        quiet = args.command in ("dev", "migrate", "seed", "bench")
+        quiet = args.command in ("dev", "migrate", "seed", "bench", "replay-check")
         logging.basicConfig(
             level=logging.WARNING if quiet else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -171,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         _migrate(settings)
     elif args.command == "seed":
         return _seed_command(settings, args.demo)
+    elif args.command == "replay-check":
+        from cli.replay_check import replay_check
+
+        return asyncio.run(replay_check(settings, closed_days=args.closed_days, limit=args.limit))
     elif args.command == "bench" and args.bench == "render":
         from cli.bench_render import run_bench_render
 

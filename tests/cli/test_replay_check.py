@@ -1,0 +1,67 @@
+"""`nopic replay-check` against a real Temporal dev server: the histories of real certificates
+replay on today's workflows, and do not on a deploy whose workflow code takes another path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from cli.replay_check import ALL_REPLAY, SOME_DO_NOT_REPLAY, histories_query, replay_check
+from cli.worker import WORKFLOWS
+from config.settings import Settings
+
+# The API tests' dev server and settings (a task queue of this test alone); their bad deploy.
+from tests.api.conftest import auth, settings, temporal_client, temporal_env  # noqa: F401
+from tests.api.flow import Auth, review_task, submit
+from tests.api.test_admin import BadDeploy, stack
+from workflows.certificate import CertificateWorkflow
+from workflows.contracts import certificate_workflow_id, request_workflow_id
+
+
+def test_the_query_takes_running_workflows_and_those_closed_lately() -> None:
+    now = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    assert histories_query("nopic", 0, now) == (
+        "TaskQueue = 'nopic' AND ExecutionStatus = 'Running'"
+    )
+    assert histories_query("nopic", 2, now) == (
+        "TaskQueue = 'nopic' AND "
+        "(ExecutionStatus = 'Running' OR CloseTime > '2026-12-05T03:00:00Z')"
+    )
+
+
+async def test_histories_replay_on_todays_code_and_not_on_a_bad_deploy(
+    settings: Settings,  # noqa: F811
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,  # noqa: F811
+    auth: Auth,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with stack(settings, sessions, temporal_client) as api:
+        request = await submit(api, auth)
+        certificate_id = request["certificates"][0]["id"]
+        await review_task(api, auth, certificate_id)
+        await temporal_client.get_workflow_handle(request_workflow_id(request["id"])).result()
+    capsys.readouterr()
+
+    # The request's workflow has finished; the certificate's waits for its review.
+    assert await replay_check(settings) == ALL_REPLAY
+    assert "replayed 1 history: all replay" in capsys.readouterr().out
+    assert await replay_check(settings, closed_days=1) == ALL_REPLAY
+    assert "replayed 2 histories: all replay" in capsys.readouterr().out
+
+    bad = [w for w in WORKFLOWS if w is not CertificateWorkflow] + [BadDeploy]
+    assert await replay_check(settings, closed_days=1, workflows=bad) == SOME_DO_NOT_REPLAY
+    out = capsys.readouterr().out
+    [refused] = [line for line in out.splitlines() if line.startswith("DOES NOT REPLAY")]
+    assert certificate_workflow_id(certificate_id) in refused
+    assert "ondetermin" in refused
+    assert request_workflow_id(request["id"]) not in out
+    assert "1 of 2 do not replay: do not deploy these workers" in out
+
+    # More workflows than the limit: said, with how to check them all.
+    assert await replay_check(settings, closed_days=1, limit=1) == ALL_REPLAY
+    out = capsys.readouterr().out
+    assert "2 workflows match; checking the first 1 (--limit 2 checks them all)" in out
