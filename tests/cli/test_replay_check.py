@@ -4,12 +4,19 @@ replay on today's workflows, and do not on a deploy whose workflow code takes an
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from cli.replay_check import ALL_REPLAY, SOME_DO_NOT_REPLAY, histories_query, replay_check
+from cli.replay_check import (
+    ALL_REPLAY,
+    CANNOT_CHECK,
+    SOME_DO_NOT_REPLAY,
+    histories_query,
+    replay_check,
+)
 from cli.worker import WORKFLOWS
 from config.settings import Settings
 
@@ -17,6 +24,7 @@ from config.settings import Settings
 from tests.api.conftest import auth, settings, temporal_client, temporal_env  # noqa: F401
 from tests.api.flow import Auth, review_task, submit
 from tests.api.test_admin import BadDeploy, stack
+from tests.conftest import free_port
 from workflows.certificate import CertificateWorkflow
 from workflows.contracts import certificate_workflow_id, request_workflow_id
 
@@ -30,6 +38,16 @@ def test_the_query_takes_running_workflows_and_those_closed_lately() -> None:
         "TaskQueue = 'nopic' AND "
         "(ExecutionStatus = 'Running' OR CloseTime > '2026-12-05T03:00:00Z')"
     )
+
+
+async def test_no_temporal_is_a_clear_refusal_not_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nobody = Settings(env="test", data_dir=tmp_path, temporal_port=free_port())
+    assert await replay_check(nobody) == CANNOT_CHECK
+    said = capsys.readouterr()
+    assert f"cannot check: no connection to Temporal at {nobody.temporal_address}" in said.err
+    assert "replay" not in said.out
 
 
 async def test_histories_replay_on_todays_code_and_not_on_a_bad_deploy(
