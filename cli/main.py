@@ -187,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed":
         return _seed_command(settings, args.demo)
     elif args.command == "replay-check":
-        from cli.replay_check import replay_check
+        from cli.replay_check import run_replay_check
 
-        return asyncio.run(replay_check(settings, closed_days=args.closed_days, limit=args.limit))
+        run_replay_check(settings, closed_days=args.closed_days, limit=args.limit)
     elif args.command == "bench" and args.bench == "render":
         from cli.bench_render import run_bench_render
 

@@ -3,6 +3,9 @@ replay on today's workflows, and do not on a deploy whose workflow code takes an
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from cli.replay_check import (
     ALL_REPLAY,
     CANNOT_CHECK,
     SOME_DO_NOT_REPLAY,
+    first_line,
     histories_query,
     replay_check,
 )
@@ -38,6 +42,17 @@ def test_the_query_takes_running_workflows_and_those_closed_lately() -> None:
         "TaskQueue = 'nopic' AND "
         "(ExecutionStatus = 'Running' OR CloseTime > '2026-12-05T03:00:00Z')"
     )
+
+
+def test_a_failure_is_said_by_the_cores_message_or_its_first_line() -> None:
+    core = RuntimeError(
+        "Workflow activation completion failed: Failure { failure: Some(Failure { message: "
+        '"Workflow class X is not registered on this worker, \\"Y\\"", source: "", '
+        'stack_trace: "  File a.py\\n" }) }\nand more'
+    )
+    assert first_line(core) == 'Workflow class X is not registered on this worker, "Y"'
+    assert first_line(ValueError("first\nsecond")) == "first"
+    assert first_line(ValueError()) == "ValueError"
 
 
 async def test_no_temporal_is_a_clear_refusal_not_a_verdict(
@@ -83,3 +98,25 @@ async def test_histories_replay_on_todays_code_and_not_on_a_bad_deploy(
     assert await replay_check(settings, closed_days=1, limit=1) == ALL_REPLAY
     out = capsys.readouterr().out
     assert "2 workflows match; checking the first 1 (--limit 2 checks them all)" in out
+
+    # The command itself, as an operator runs it: its exit status is the verdict.
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        "replay-check",
+        "--closed-days",
+        "1",
+        env={
+            **os.environ,
+            "NOPIC_ENV": "test",
+            "NOPIC_DATA_DIR": str(settings.data_dir),
+            "NOPIC_TEMPORAL_HOST": settings.temporal_host,
+            "NOPIC_TEMPORAL_PORT": str(settings.temporal_port),
+            "NOPIC_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        },
+        stdout=asyncio.subprocess.PIPE,
+    )
+    printed, _ = await command.communicate()
+    assert command.returncode == ALL_REPLAY, printed
+    assert "replayed 2 histories: all replay" in printed.decode()
