@@ -25,8 +25,10 @@ lint: $(READY)
 	$(BIN)/lint-imports
 	$(BIN)/bandit -c pyproject.toml -q -r $(PRODUCT)
 
+# Two test processes (pytest-xdist), each a file at a time: most tests wait on servers they
+# started (Temporal, PostgreSQL, SMTP, Chromium), so two keep both cores of a small machine busy.
 unit: $(READY)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint unit
 
