@@ -73,11 +73,30 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
+# Not committed: where each browser test leaves its last page, passed or failed, for whoever
+# reads the run (CI keeps the folder as it is).
+LAST_PAGES = Path(__file__).resolve().parents[3] / "test-results" / "last-pages"
+
+
 @pytest.fixture
-async def context(browser: Browser, served: str) -> AsyncIterator[BrowserContext]:
+async def context(
+    browser: Browser, served: str, request: pytest.FixtureRequest
+) -> AsyncIterator[BrowserContext]:
     context = await browser.new_context(base_url=served, viewport=LAPTOP)
     yield context
+    await last_pages(context, request.node.name)
     await context.close()
+
+
+async def last_pages(context: BrowserContext, test_name: str) -> None:
+    """A screenshot of each page still open in `context`, named after the test."""
+    LAST_PAGES.mkdir(parents=True, exist_ok=True)
+    open_pages = [page for page in context.pages if not page.is_closed()]
+    for number, page in enumerate(open_pages, start=1):
+        suffix = f"-{number}" if len(open_pages) > 1 else ""
+        await page.screenshot(
+            path=LAST_PAGES / f"{test_name}{suffix}.png", full_page=True, timeout=10_000
+        )
 
 
 @pytest.fixture

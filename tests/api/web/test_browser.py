@@ -9,11 +9,12 @@ import json
 import re
 
 import httpx
+import pytest
 from playwright._impl._api_structures import SetCookieParam
 from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from tests.api.flow import CERTIFIER, IMPORTER, Auth, delivered
-from tests.api.web.conftest import LAPTOP, PHONE, screenshot
+from tests.api.web.conftest import LAPTOP, PHONE, last_pages, screenshot
 
 QR_LINK = re.compile(r'href="(http://[^"]+/verify/[^"]+)"')
 
@@ -172,7 +173,9 @@ async def test_a_submitted_form_is_busy_and_disabled_until_its_answer_comes(
     await expect(page.locator('header form [aria-live="polite"]')).to_have_text("")
 
 
-async def test_the_same_form_works_without_javascript(browser: Browser, served: str):
+async def test_the_same_form_works_without_javascript(
+    browser: Browser, served: str, request: pytest.FixtureRequest
+):
     context = await browser.new_context(base_url=served, viewport=LAPTOP, java_script_enabled=False)
     page = await context.new_page()
 
@@ -183,6 +186,7 @@ async def test_the_same_form_works_without_javascript(browser: Browser, served: 
     await expect(page.locator('form [aria-live="polite"]')).to_have_count(0)
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await last_pages(context, request.node.name)
     await context.close()
 
 
