@@ -20,7 +20,7 @@ from persistence.repositories.pagination import MAX_LIMIT
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -41,11 +41,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
-def get_temporal(request: Request) -> TemporalGateway:
+async def get_temporal(request: Request) -> TemporalGateway:
     gateway: TemporalGateway = request.app.state.temporal
     return gateway
 
 
+# Dependencies that only read the app's state are coroutines: FastAPI runs a plain function in
+# its thread pool, a hop to another thread and back on every request for nothing.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": the commit happens before the response is sent, so a client that got a
 # 2xx can read what it wrote, and a failing commit is reported instead of swallowed.
@@ -73,11 +75,11 @@ async def get_current_user(
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def get_login_throttle(settings: SettingsDep) -> LoginThrottle:
+async def get_login_throttle(settings: SettingsDep) -> LoginThrottle:
     return LoginThrottle.of(settings)
 
 
-def get_client_address(request: Request) -> str | None:
+async def get_client_address(request: Request) -> str | None:
     """The client's address as uvicorn gives it: behind a proxy, the proxy's, unless uvicorn
     runs with `--proxy-headers` and `--forwarded-allow-ips` naming that proxy."""
     return request.client.host if request.client is not None else None

@@ -34,7 +34,7 @@ def declared_query(dependant: Dependant) -> set[str]:
     return names.union(*(declared_query(sub) for sub in dependant.dependencies))
 
 
-def printable_url(request: Request) -> None:
+async def printable_url(request: Request) -> None:
     """Invalid (422) for a path or declared query parameter that is not printable and bounded."""
     for name, value in request.path_params.items():
         check_printable(name, str(value))

@@ -55,7 +55,7 @@ WorkflowId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-
 Cause = Annotated[str, Path(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-def require_admin(user: CurrentUser) -> Principal:
+async def require_admin(user: CurrentUser) -> Principal:
     if user.role is not Role.ADMIN:
         raise Forbidden("only administrators see the operations of the system", code="not_an_admin")
     return user
@@ -64,7 +64,7 @@ def require_admin(user: CurrentUser) -> Principal:
 Admin = Annotated[Principal, Depends(require_admin)]
 
 
-def _operations(request: Request, temporal: TemporalDep, settings: SettingsDep) -> Operations:
+async def _operations(request: Request, temporal: TemporalDep, settings: SettingsDep) -> Operations:
     return Operations(temporal, settings, get_sessions(request))
 
 

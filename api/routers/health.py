@@ -37,7 +37,7 @@ async def _database_ok(request: Request) -> bool:
 async def _temporal_ok(request: Request) -> bool:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT.total_seconds()):
-            return await get_temporal(request).healthy(PROBE_TIMEOUT)
+            return await (await get_temporal(request)).healthy(PROBE_TIMEOUT)
     except TimeoutError:
         return False
 

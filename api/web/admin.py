@@ -52,18 +52,18 @@ REMEDY_WORDS = {
 }
 
 
-def _admin(visitor: VisitorDep) -> Visitor:
+async def _admin(visitor: VisitorDep) -> Visitor:
     """The signed-in administrator; others get what the API answers them (401, 403)."""
     if visitor.user is None:
         raise Unauthorized("Sign in first, as an administrator.", code="not_signed_in")
-    admin_api.require_admin(visitor.user)
+    await admin_api.require_admin(visitor.user)
     return visitor
 
 
 AdminVisitor = Annotated[Visitor, Depends(_admin)]
 
 
-def _operations(request: Request, temporal: TemporalDep, settings: SettingsDep) -> Operations:
+async def _operations(request: Request, temporal: TemporalDep, settings: SettingsDep) -> Operations:
     return Operations(temporal, settings, get_sessions(request))
 
 

@@ -39,7 +39,7 @@ LIST_SIZE = 200
 TIMELINE_SIZE = 200
 
 
-def signed_in(visitor: VisitorDep) -> Principal:
+async def signed_in(visitor: VisitorDep) -> Principal:
     if visitor.user is None:
         raise Unauthorized("sign in first: this page is for the parties of a certificate")
     return visitor.user
