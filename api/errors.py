@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.observe import route_template
 from api.schemas.errors import ErrorBody, FieldError
+from api.temporal import NOT_READY, workflow_not_ready
 from domain.errors import (
     Conflict,
     DomainError,
@@ -91,6 +92,8 @@ async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, Unavailable):
+        headers = {"Retry-After": "1"}
     return error_response(exc.status_code, exc.detail, exc.code, headers=headers, errors=fields)
 
 
@@ -113,6 +116,8 @@ async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
     if exc.status in _UNAVAILABLE_RPC:
         return _unavailable("the workflow engine did not answer in time")
+    if workflow_not_ready(exc):
+        return _unavailable(NOT_READY)
     return await _on_unexpected(request, exc)
 
 

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 POLLER_GONE = timedelta(seconds=90)
 WORKER_SEEN_TTL = timedelta(seconds=10)
 NOT_RUNNING = "the certificate does not accept this command in its current state"
+# How often an update refused because the workflow's task is being retried is sent again.
+NOT_READY_PAUSE = 0.25
+NOT_READY = "the certificate's workflow is recovering from a failed step: try again in a moment"
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -168,22 +171,42 @@ class TemporalGateway:
         with log_context(certificate_id=certificate_id):
             client = await self.client()
             handle = client.get_workflow_handle(certificate_workflow_id(certificate_id))
-            try:
-                result: R = await handle.execute_update(
-                    update,
-                    payload,
-                    id=update_id,
-                    rpc_timeout=self.settings.temporal_rpc_timeout,
-                    result_type=result_type,
-                )
-            except RPCError as exc:
-                # No running workflow: the certificate is finished, or still waiting for its
-                # workflow to be started by the request's; no person's command is allowed in
-                # either state.
-                if exc.status is RPCStatusCode.NOT_FOUND:
-                    raise WorkflowNotRunning(NOT_RUNNING) from exc
-                raise
-            return result
+            deadline = time.monotonic() + self.settings.temporal_rpc_timeout_seconds
+            while True:
+                try:
+                    result: R = await handle.execute_update(
+                        update,
+                        payload,
+                        id=update_id,
+                        rpc_timeout=self.settings.temporal_rpc_timeout,
+                        result_type=result_type,
+                    )
+                except RPCError as exc:
+                    # No running workflow: the certificate is finished, or still waiting for
+                    # its workflow to be started by the request's; no person's command is
+                    # allowed in either state.
+                    if exc.status is RPCStatusCode.NOT_FOUND:
+                        raise WorkflowNotRunning(NOT_RUNNING) from exc
+                    if not workflow_not_ready(exc):
+                        raise
+                    # The workflow task failed or timed out (its worker was killed, say) and
+                    # the server refuses updates until a worker has run it again. The same
+                    # update id makes sending it again safe.
+                    if time.monotonic() + NOT_READY_PAUSE > deadline:
+                        raise Unavailable(NOT_READY) from exc
+                    await asyncio.sleep(NOT_READY_PAUSE)
+                    continue
+                return result
+
+
+def workflow_not_ready(exc: RPCError) -> bool:
+    """Whether the server refused an update because the workflow's task is being retried
+    (FAILED_PRECONDITION with a WorkflowNotReadyFailure): a passing state, not a refusal."""
+    if exc.status is not RPCStatusCode.FAILED_PRECONDITION:
+        return False
+    return any(
+        detail.type_url.endswith("WorkflowNotReadyFailure") for detail in exc.grpc_status.details
+    )
 
 
 def timer_settings(settings: Settings) -> TimerSettings:

@@ -29,6 +29,7 @@ from temporalio.client import (
 )
 
 from api.app import create_app
+from api.temporal import NOT_READY
 from cli.worker import WORKFLOWS, build_worker
 from config.settings import Settings
 from domain.model import Role, Status
@@ -362,6 +363,12 @@ async def test_a_bad_deploy_is_stuck_and_reset_after_the_fix(
         [named] = [w for w in group["workflows"] if w["certificate_id"] == certificate_id]
         assert named["since"] is not None
         assert "workflow task failed" in named["detail"]
+        # A person's command meanwhile: the server refuses updates while the workflow's task
+        # fails; the API says to try again (503), not that it broke (500).
+        refused = await api.post(f"/api/tasks/{task['id']}/claim", headers=auth(CERTIFIER))
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["detail"] == NOT_READY
+        assert refused.headers["retry-after"] == "1"
 
     # The bad worker is gone; the fix is deployed: reset to the last good workflow task.
     async with stack(settings, sessions, temporal_client, worker=False) as api:
