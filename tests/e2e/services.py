@@ -26,6 +26,7 @@ from tests.e2e.stack import free_port
 from tests.helpers import postgres_database
 
 STARTUP_SECONDS = 60.0
+TEMPORAL_STARTS = 3
 STOP_SECONDS = 60.0
 
 
@@ -143,34 +144,49 @@ class Cluster:
             "NOPIC_LOG_FORMAT": "text",
         }
         self.services: list[Service] = []
-        settings = Settings(
-            env="test",
-            data_dir=data_dir,
-            database_url=database_url,
-            temporal_port=self.temporal_port,
-            temporal_ui_port=free_port(),
-            jwt_secret=self.env["NOPIC_JWT_SECRET"],
-            signing_key_pem=self.env["NOPIC_SIGNING_KEY_PEM"],
-        )
-        self.temporal = self._service("temporal", temporal_command(settings), self.env)
+        self.temporal = self._temporal_on_free_ports()
 
     def _service(self, name: str, command: list[str], env: dict[str, str]) -> Service:
         service = Service(name, command, env, self.data_dir / f"{name}.log")
         self.services.append(service)
         return service
 
+    def _temporal_on_free_ports(self) -> Service:
+        """The dev server's process, on ports free now. free_port's port is free when it is
+        given, not after: another process (the tests run in two) may bind it first, and the
+        server then exits, so a start that fails is tried again on new ports."""
+        self.temporal_port, self.temporal_ui_port = free_port(), free_port()
+        self.env["NOPIC_TEMPORAL_PORT"] = str(self.temporal_port)
+        settings = Settings(
+            env="test",
+            data_dir=self.data_dir,
+            database_url=self.env["NOPIC_DATABASE_URL"],
+            temporal_port=self.temporal_port,
+            temporal_ui_port=self.temporal_ui_port,
+            jwt_secret=self.env["NOPIC_JWT_SECRET"],
+            signing_key_pem=self.env["NOPIC_SIGNING_KEY_PEM"],
+        )
+        return self._service("temporal", temporal_command(settings), self.env)
+
     def start_temporal(self) -> None:
-        self.temporal.start()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.temporal_port), timeout=1),
-            ):
+        for _ in range(TEMPORAL_STARTS):
+            self.temporal.start()
+            if self._temporal_answers():
                 return
-            if not self.temporal.alive() or time.monotonic() > deadline:
-                raise AssertionError(f"Temporal did not start:\n{self.temporal.tail()}")
+            self.temporal.kill()
+            self.temporal = self._temporal_on_free_ports()
+        raise AssertionError(f"Temporal did not start:\n{self.temporal.tail()}")
+
+    def _temporal_answers(self) -> bool:
+        """Whether the server listens on both its ports and is still running a moment later
+        (it exits, after opening the first, when the second is taken)."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while self.temporal.alive() and time.monotonic() < deadline:
+            if all(_accepts(port) for port in (self.temporal_port, self.temporal_ui_port)):
+                time.sleep(0.5)
+                return self.temporal.alive()
             time.sleep(0.2)
+        return False
 
     def prepare_database(self) -> None:
         """`nopic migrate`, then the demo organisations and users (`nopic seed --demo`)."""
@@ -208,6 +224,12 @@ class Cluster:
         """Kill whatever a test left running, the Temporal server last."""
         for service in reversed(self.services):
             service.kill()
+
+
+def _accepts(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
 
 
 def _nopic(settings: dict[str, str]) -> dict[str, str]:
