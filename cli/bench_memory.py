@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from activities.screening import ScreeningActivities
 from api.temporal import timer_settings
@@ -86,6 +86,8 @@ STALL_SECONDS = 180.0
 POLL_SECONDS = 0.5
 # Updates wait for the worker's answer; under the whole run's load that can take a while.
 UPDATE_TIMEOUT = timedelta(seconds=60)
+# A command that timed out is sent again (same id) this many times in all before the run fails.
+UPDATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -232,13 +234,22 @@ async def _approve_all(
             (CLAIM, ClaimInput(actor=certifier, task_id=task_id)),
             (DECIDE, DecideInput(actor=certifier, decision="approve")),
         ):
-            await handle.execute_update(
-                update,
-                payload,
-                id=str(uuid.uuid4()),
-                result_type=CommandResult,
-                rpc_timeout=UPDATE_TIMEOUT,
-            )
+            # One id per command, kept when it is sent again: an update that timed out on a
+            # loaded machine may have been taken, and the workflow answers its id once.
+            update_id = str(uuid.uuid4())
+            for attempt in range(1, UPDATE_ATTEMPTS + 1):
+                try:
+                    await handle.execute_update(
+                        update,
+                        payload,
+                        id=update_id,
+                        result_type=CommandResult,
+                        rpc_timeout=UPDATE_TIMEOUT,
+                    )
+                    break
+                except WorkflowUpdateRPCTimeoutOrCancelledError:
+                    if attempt == UPDATE_ATTEMPTS:
+                        raise
 
     await _each(len(tasks), concurrency, approve)
 
@@ -256,14 +267,18 @@ async def _worker_polling(client: Client, settings: Settings) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _measure(settings: Settings, worker: int, count: int, concurrency: int) -> list[Rss]:
+async def _measure(
+    settings: Settings, worker: int, count: int, concurrency: int, measured: list[Rss]
+) -> None:
+    """Appends each state's RSS to `measured` as it is read: a run that fails or is stopped
+    later still reports what it measured."""
     client = await connect_temporal(settings)
     engine = create_engine(settings.database_url)
     try:
         sessions = create_sessionmaker(engine)
         await _worker_polling(client, settings)
         await asyncio.sleep(2)  # the first polls answered: what an idle worker holds
-        measured = [Rss("idle worker (baseline)", rss_kib(worker))]
+        measured.append(Rss("idle worker (baseline)", rss_kib(worker)))
         starting = _start_certificates(client, settings, sessions, count, concurrency)
         await _until_all(sessions, Status.IN_REVIEW, count, starting)
         measured.append(Rss(f"{count} waiting for review", rss_kib(worker)))
@@ -271,7 +286,6 @@ async def _measure(settings: Settings, worker: int, count: int, concurrency: int
             sessions, Status.DELIVERED, count, _approve_all(client, sessions, concurrency)
         )
         measured.append(Rss(f"{count} delivered, waiting for expiry", rss_kib(worker)))
-        return measured
     finally:
         await engine.dispose()
 
@@ -318,6 +332,7 @@ def run_bench_memory(count: int, concurrency: int) -> int:
             env=env,
         )
         sink = None
+        measured: list[Rss] = []
         try:
             temporal.start()
             wait_for_port(settings.temporal_host, settings.temporal_port, 60, temporal)
@@ -325,10 +340,17 @@ def run_bench_memory(count: int, concurrency: int) -> int:
             sink = start_mail_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
             worker.start()
             assert worker.process is not None
-            measured = asyncio.run(_measure(settings, worker.process.pid, count, concurrency))
+            asyncio.run(_measure(settings, worker.process.pid, count, concurrency, measured))
         except KeyboardInterrupt:
             print("\ninterrupted: stopping the worker, the mail sink and Temporal", flush=True)
+            if measured:
+                _print(measured, count, settings.worker_cached_workflows)
             return 130
+        except Exception:
+            if measured:
+                print("\nthe run failed; what it measured before:", flush=True)
+                _print(measured, count, settings.worker_cached_workflows)
+            raise
         finally:
             worker.stop()
             if sink is not None:
