@@ -7,7 +7,7 @@ import shutil
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -35,6 +35,21 @@ async def migrate_and_seed(url: str) -> None:
         await seed_demo(create_sessionmaker(engine))
     finally:
         await engine.dispose()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@asynccontextmanager
+async def seeded_on(backend: str, sqlite_database_url: str) -> AsyncIterator[str]:
+    """The seeded SQLite database given, or a fresh seeded one on the real PostgreSQL (dropped
+    afterwards): for tests that run on both (`pytest.fixture(params=BACKENDS)`)."""
+    if backend == "sqlite":
+        yield sqlite_database_url
+        return
+    async with postgres_database() as url:
+        await migrate_and_seed(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -17,21 +17,16 @@ from api.app import create_app
 from config.settings import Settings
 from tests.api.flow import EXPORTER, IMPORTER
 from tests.api.web.test_sessions import CSRF, cookie_value, set_cookies
-from tests.conftest import migrate_and_seed
-from tests.helpers import postgres_database
+from tests.conftest import BACKENDS, seeded_on
 
 ALLOWED = 3  # failures of one email; an address gets four times as many
 REFUSAL = re.compile(r"too many failed sign-ins: try again in (\d+) seconds")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[str]:
     """The SQLite database of tests/conftest.py, or a fresh seeded one on the real PostgreSQL."""
-    if request.param == "sqlite":
-        yield database_url
-        return
-    async with postgres_database() as url:
-        await migrate_and_seed(url)
+    async with seeded_on(request.param, database_url) as url:
         yield url
 
 

@@ -38,20 +38,15 @@ from tests.api.flow import (
     line,
     wait_status,
 )
-from tests.conftest import migrate_and_seed
-from tests.helpers import postgres_database
+from tests.conftest import BACKENDS, seeded_on
 
 CLICKS = 20
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[str]:
     """The SQLite database of tests/conftest.py, or a fresh seeded one on the real PostgreSQL."""
-    if request.param == "sqlite":
-        yield database_url
-        return
-    async with postgres_database() as url:
-        await migrate_and_seed(url)
+    async with seeded_on(request.param, database_url) as url:
         yield url
 
 
