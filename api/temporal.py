@@ -17,7 +17,12 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -43,6 +48,8 @@ WORKER_SEEN_TTL = timedelta(seconds=10)
 NOT_RUNNING = "the certificate does not accept this command in its current state"
 # How often an update refused because the workflow's task is being retried is sent again.
 NOT_READY_PAUSE = 0.25
+# How long the check of a failing workflow task may take after an update timed out.
+TASK_CHECK_TIMEOUT = timedelta(seconds=2)
 NOT_READY = "the certificate's workflow is recovering from a failed step: try again in a moment"
 
 R = TypeVar("R", bound=BaseModel)
@@ -181,6 +188,12 @@ class TemporalGateway:
                         rpc_timeout=self.settings.temporal_rpc_timeout,
                         result_type=result_type,
                     )
+                except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+                    # The server may hold an update until the deadline instead of refusing it
+                    # while the workflow's task fails: say so, not that the engine is down.
+                    if await self._task_failing(handle):
+                        raise Unavailable(NOT_READY) from exc
+                    raise
                 except RPCError as exc:
                     # No running workflow: the certificate is finished, or still waiting for
                     # its workflow to be started by the request's; no person's command is
@@ -197,6 +210,15 @@ class TemporalGateway:
                     await asyncio.sleep(NOT_READY_PAUSE)
                     continue
                 return result
+
+    async def _task_failing(self, handle: WorkflowHandle[object, object]) -> bool:
+        """Whether the workflow's task has failed and is being tried again (attempt > 1)."""
+        try:
+            described = await handle.describe(rpc_timeout=TASK_CHECK_TIMEOUT)
+        except RPCError:
+            return False
+        pending = described.raw_description.pending_workflow_task
+        return pending.attempt > 1
 
 
 def workflow_not_ready(exc: RPCError) -> bool:

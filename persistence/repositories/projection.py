@@ -8,6 +8,13 @@ and may then decide differently: another of two claims at once wins. Its writes 
 time (`workflow.now()` is the start of the task), so under one (workflow run, seq) the later
 write replaces the earlier one, and writes of the lost attempt beyond it are taken back. A
 write older than what is recorded under its key is a late one from a lost attempt: ignored.
+
+Taking back is eager: the first change the attempt run again writes removes what the lost one
+wrote beyond it, since the new attempt may not make those changes again. When it does make them
+again (a worker killed mid-task runs the same code on the same history), a reader may for a
+moment miss what it saw before: a claim of the review task between the two answers 404, and a
+claim after it succeeds. Keeping the rows instead would leave a change the workflow never made
+on show until its next change.
 """
 
 from __future__ import annotations

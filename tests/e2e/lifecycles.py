@@ -100,6 +100,8 @@ class PatientClient:
     tokens: dict[str, dict[str, str]]
     retries: int = 0
     unexpected: list[str] = field(default_factory=list)
+    # Claims sent again because the task was being written again after a lost workflow task.
+    reclaims: list[str] = field(default_factory=list)
     # Between two looks at a certificate that has not reached its state yet: a run of hundreds
     # in parallel looks less often, so that the looking does not take the CPU the work needs.
     poll_seconds: float = 0.3
@@ -145,6 +147,23 @@ class PatientClient:
         body: dict[str, Any] = response.json()
         return body
 
+    async def claim(self, certificate_id: str, task: dict[str, Any], user: str, key: str) -> None:
+        """Claim the review task. A worker killed inside the workflow task that wrote the task
+        leaves it written by an attempt that never reached the history; the attempt run again
+        takes that write back and makes it anew (persistence.repositories.projection), and a
+        claim in between finds no task: the certifier reloads the queue and claims again."""
+        deadline = time.monotonic() + STATE_SECONDS
+        while True:
+            url = f"/api/tasks/{task['id']}/claim"
+            response = await self.call("POST", url, user, key=key)
+            gone = response.status_code == 404 and response.json()["code"] == "task_not_found"
+            if not gone or time.monotonic() > deadline:
+                assert response.status_code == 200, f"POST {url}: {response.text}"
+                return
+            self.reclaims.append(f"{certificate_id}: task {task['id']} written again")
+            await asyncio.sleep(self.poll_seconds)
+            task = await self.live_task(certificate_id)
+
     async def certificate(self, certificate_id: str, user: str) -> dict[str, Any]:
         response = await self.call("GET", f"/api/certificates/{certificate_id}", user)
         assert response.status_code == 200, response.text
@@ -182,7 +201,7 @@ async def live(client: PatientClient, life: Lifecycle, rng: random.Random) -> No
         await client.command(on(cert, "withdraw"), EXPORTER, f"{life.tag}-wd", {"reason": "sold"})
         return
     reviewer = rng.choice((CERTIFIER, CERTIFIER2))
-    await client.command(f"/api/tasks/{task['id']}/claim", reviewer, f"{life.tag}-claim")
+    await client.claim(cert, task, reviewer, f"{life.tag}-claim")
     if life.kind == "reject":
         reject = {"decision": "reject", "comment": "lot not inspected"}
         await client.command(on(cert, "decision"), reviewer, f"{life.tag}-reject", reject)
@@ -194,7 +213,7 @@ async def live(client: PatientClient, life: Lifecycle, rng: random.Random) -> No
         await client.command(on(cert, "answer"), EXPORTER, f"{life.tag}-answer", answer)
         task = await client.live_task(cert)
         if task["assignee"] is None:
-            await client.command(f"/api/tasks/{task['id']}/claim", reviewer, f"{life.tag}-again")
+            await client.claim(cert, task, reviewer, f"{life.tag}-again")
     approve = {"decision": "approve"}
     await client.command(on(cert, "decision"), reviewer, f"{life.tag}-approve", approve)
     await client.reaches(cert, "delivered", IMPORTER)

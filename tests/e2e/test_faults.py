@@ -203,6 +203,7 @@ async def test_hundred_lifecycles_survive_worker_and_temporal_kills(
         f"{IN_FLIGHT} at a time, seed {SEED}: driven in {driven:.0f} s",
         *faults.log,
         f"{client.retries} client retries (503 or dropped connection)",
+        *(f"claimed again: {line}" for line in client.reclaims),
     ]
     with capsys.disabled():  # the figures belong in the test output, passed or failed
         sys.stdout.write("".join(f"\nfaults: {line}" for line in figures) + "\n")
