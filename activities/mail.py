@@ -71,7 +71,8 @@ async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
             done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
             if done:
                 return task.result()
-            if activity.in_activity():
+            # A local activity (a mail tried inside a workflow task) has no heartbeat.
+            if activity.in_activity() and not activity.info().is_local:
                 activity.heartbeat()
     finally:
         task.cancel()

@@ -14,7 +14,7 @@ from api.temporal import TemporalGateway, timer_settings
 from domain.errors import Forbidden, Invalid
 from domain.model import Role, Status
 from persistence.repositories import CertificateRepository, RegistryRepository, RequestRepository
-from workflows.contracts import ImportRequestInput, RequestLine, Shipment
+from workflows.contracts import CURRENT_REVISION, ImportRequestInput, RequestLine, Shipment
 
 # Ids derived from an Idempotency-Key live in their own uuid5 namespace.
 IDEMPOTENT_REQUESTS = uuid.UUID("5b0f7c8e-2a44-4d0b-9a51-6c1f3f0b8e21")
@@ -58,6 +58,7 @@ def _workflow_input(
             )
         ],
         timers=timer_settings(temporal.settings),
+        revision=CURRENT_REVISION,
     )
 
 

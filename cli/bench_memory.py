@@ -52,6 +52,7 @@ from persistence.seed import demo_user_id
 from workflows.contracts import (
     CERTIFICATE_WORKFLOW,
     CLAIM,
+    CURRENT_REVISION,
     DECIDE,
     ActorRef,
     ClaimInput,
@@ -139,6 +140,7 @@ def request(n: int, settings: Settings) -> ImportRequestInput:
             )
         ],
         timers=timer_settings(settings),
+        revision=CURRENT_REVISION,
     )
 
 

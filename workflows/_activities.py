@@ -11,6 +11,11 @@ workflows started since the `lean-lifecycle` patch: it runs in the worker that r
 task, and costs one marker in the history instead of three activity events and a workflow task.
 Its retries stay in that worker (the workflow task is kept alive meanwhile); they show to
 operators as a workflow task that takes long, not as a pending activity.
+
+Since revision 5 a mail and the delivery are first tried once as a local activity, bounded by
+`INLINE_SMTP_TIMEOUT`: sent, they cost one marker instead of three activity events and the
+workflow task that takes in the outcome. A try that fails hands the mail to the activity above,
+with its retries; the outbox key makes the two never send it twice.
 """
 
 from __future__ import annotations
@@ -73,6 +78,10 @@ DELIVERY_FIRST_RETRY = timedelta(seconds=2)
 CORRECTION_TIMEOUT = timedelta(seconds=8)
 # The patch since which workflows run their database work as local activities (see above).
 LEAN_PATCH = "lean-lifecycle"
+# One try of a mail inside the workflow task: an SMTP server that is slow or down costs the
+# task at most this long, once (workflows._mailing pauses the tries after a failure).
+INLINE_SMTP_TIMEOUT = timedelta(seconds=5)
+INLINE_ONCE = RetryPolicy(maximum_attempts=1)
 CORRECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -159,6 +168,26 @@ def _through_smtp(
 
 async def send_mail(mail: MailInput) -> bool:
     return await start_mail(mail)
+
+
+async def send_mail_inline(mail: MailInput) -> bool:
+    """One try of a mail in this workflow task; raises ActivityError when it did not go."""
+    return cast(bool, await _inline(SEND_MAIL_ACTIVITY, mail, bool))
+
+
+async def deliver_inline(delivery: DeliveryInput) -> DeliveryOutcome:
+    """One try of the delivery and the exporter's copy in this workflow task."""
+    return cast(DeliveryOutcome, await _inline(DELIVER_ACTIVITY, delivery, DeliveryOutcome))
+
+
+async def _inline(name: str, arg: Any, result_type: Any) -> Any:
+    return await workflow.execute_local_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=INLINE_SMTP_TIMEOUT,
+        retry_policy=INLINE_ONCE,
+    )
 
 
 def start_delivery(mail: MailInput, max_interval: timedelta) -> workflow.ActivityHandle[bool]:

@@ -89,6 +89,11 @@ class CertificateMachinery:
     # one search-attribute upsert when the main loop waits, and one timer kept while its
     # deadline stands. Histories recorded before it replay the old way.
     lean: bool
+    # Since revision 5 (workflows.contracts), lean, and each mail and the delivery tried once
+    # inside the workflow task that queued it (workflows._mailing); the background activity
+    # only when that try fails. Until `inline_paused_until` after a failed try, none is tried.
+    inline: bool
+    inline_paused_until: datetime | None
     alarm: asyncio.Task[None] | None
     alarm_at: datetime | None
     # The main loop is parked in its wait: everything the workflow decided is in its history.
@@ -113,6 +118,7 @@ class CertificateMachinery:
         self.background, self.sending, self.delivering = False, {}, None
         self.replacing = False
         self.lean, self.alarm, self.alarm_at = False, None, None
+        self.inline, self.inline_paused_until = False, None
         self.parked = False
 
     @property

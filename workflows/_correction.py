@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._failures import failure_reason
     from workflows.contracts import (
         CERTIFICATE_WORKFLOW,
+        CURRENT_REVISION,
         REPLACE,
         SA_AWAITING,
         SA_CERTIFIER,
@@ -77,7 +78,7 @@ class CorrectionUpdates(CertificateMachinery):
     async def replace(self, cmd: ReplaceInput) -> ReplaceResult:
         """All or nothing: the replacement's row and workflow exist before the original says
         `replaced` and anyone is told; if either cannot be made, nothing has changed."""
-        if not workflow.patched(ATOMIC_REPLACE_PATCH):
+        if not (self.inline or workflow.patched(ATOMIC_REPLACE_PATCH)):
             return await self._replace_in_place(cmd)
         await self._checked(lambda: self._check_replace(cmd))
         self.replacing = True
@@ -221,6 +222,7 @@ class CorrectionUpdates(CertificateMachinery):
             replaces_id=i.certificate_id,
             replaced_by=cmd.actor,
             replace_reason=cmd.reason,
+            revision=CURRENT_REVISION,
         )
         workflow_id = certificate_workflow_id(record.certificate_id)
         try:

@@ -8,12 +8,19 @@ for good) leaves it too, written to the timeline with the reason and flagged to 
 
 The queue lives in the workflow state, so continue-as-new carries what is not sent yet; the
 outbox makes a mail started again after that, or after a worker crash, go out once.
+
+Since revision 5 each mail is first tried once inside the workflow task that queued it (a local
+activity, bounded by a few seconds): one history event instead of an activity's three and the
+workflow task that takes in its outcome. Only a mail that try could not send goes to the
+activity above; after a failed try none is tried inline for `INLINE_PAUSE`, so an SMTP outage
+costs the workflow one bounded wait, not one per mail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -21,22 +28,48 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from workflows import _activities as act
     from workflows._certificate_base import CertificateMachinery
-    from workflows._failures import failure_reason
-    from workflows.contracts import SYSTEM
+    from workflows._failures import ACTIVITY_FAILED, ActivityFailure, failure_reason
+    from workflows.contracts import INLINE_MAIL_REVISION, SYSTEM
 from workflows.payloads import MailInput
 
 # The first workflow task of a run decides, once, whether mail goes out in the background.
 BACKGROUND_PATCH = "background-mail"
+# After a mail failed to go inline, mail goes straight to the background for this long.
+INLINE_PAUSE = timedelta(minutes=5)
 
 
 class MailSteps(CertificateMachinery):
     def _decide_mail_mode(self) -> None:
-        """Once per run: a run started since the lean patch records that one marker only (it
-        implies background mail and issuance; see CertificateMachinery.lean)."""
-        if workflow.patched(act.LEAN_PATCH):
+        """Once per run: a run of revision 5 or later takes its paths from its input, with no
+        marker; one started since the lean patch records that one marker only (it implies
+        background mail and issuance; see CertificateMachinery.lean)."""
+        if self.input.revision >= INLINE_MAIL_REVISION:
+            self.lean = self.background = self.inline = True
+        elif workflow.patched(act.LEAN_PATCH):
             self.lean = self.background = True
         else:
             self.background = workflow.patched(BACKGROUND_PATCH)
+
+    def _inline_open(self) -> bool:
+        """Whether a mail may be tried inside this workflow task."""
+        paused = self.inline_paused_until
+        return self.inline and (paused is None or workflow.now() >= paused)
+
+    def _inline_failed(self, key: str, err: ActivityFailure) -> None:
+        reason = failure_reason(err)
+        workflow.logger.info("%s did not go at once, it goes in the background: %s", key, reason)
+        self.inline_paused_until = workflow.now() + INLINE_PAUSE
+
+    async def _sent_inline(self, mail: MailInput) -> bool:
+        """True when one try inside this workflow task sent `mail` (or found it sent)."""
+        if not self._inline_open():
+            return False
+        try:
+            await act.send_mail_inline(mail)
+        except ACTIVITY_FAILED as err:
+            self._inline_failed(mail.key, err)
+            return False
+        return True
 
     def _mail_done(self) -> bool:
         """Whether a mail or the delivery has an outcome for the main loop."""
@@ -48,9 +81,13 @@ class MailSteps(CertificateMachinery):
         if not self.background:
             await self._send_queued_mail()
             return
-        for mail in self.state.pending_mail:
-            if mail.key not in self.sending:
-                self.sending[mail.key] = act.start_mail(mail)
+        for mail in list(self.state.pending_mail):
+            if mail.key in self.sending:
+                continue
+            if await self._sent_inline(mail):
+                self.state.pending_mail.remove(mail)
+                continue
+            self.sending[mail.key] = act.start_mail(mail)
         for key, handle in list(self.sending.items()):
             if not handle.done():
                 continue

@@ -23,6 +23,12 @@ from domain.model import (
 )
 
 IMPORT_REQUEST_WORKFLOW = "ImportRequestWorkflow"
+# The revision of the workflow code a run was started at, carried in its input. Since revision
+# 5 a run takes the paths of its revision from its input instead of recording a patch marker,
+# which costs two history events (the marker and the server's TemporalChangeVersion upsert).
+# Runs started before carry 0 and decide by their patches, as their recorded histories did.
+INLINE_MAIL_REVISION = 5
+CURRENT_REVISION = INLINE_MAIL_REVISION
 CERTIFICATE_WORKFLOW = "CertificateWorkflow"
 TERMINATION_NOTICE_WORKFLOW = "TerminationNoticeWorkflow"
 
@@ -140,6 +146,8 @@ class ImportRequestInput(BaseModel):
     shipment: Shipment
     lines: list[RequestLine]
     timers: TimerSettings = Field(default_factory=TimerSettings)
+    # See CURRENT_REVISION; 0 in requests started before revisions existed.
+    revision: int = 0
 
 
 class FindingRecord(BaseModel):

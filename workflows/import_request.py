@@ -20,7 +20,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows._failures import ACTIVITY_FAILED, screening_unavailable
     from workflows.contracts import (
         CERTIFICATE_WORKFLOW,
+        CURRENT_REVISION,
         IMPORT_REQUEST_WORKFLOW,
+        INLINE_MAIL_REVISION,
         SA_AWAITING,
         SA_CERTIFIER,
         SA_EXPORTER,
@@ -41,7 +43,7 @@ class ImportRequestWorkflow:
     async def run(self, request: ImportRequestInput) -> list[str]:
         """The ids of the certificate workflows, one per line."""
         # Since this patch, both database steps are local activities (workflows._activities).
-        local = workflow.patched(act.LEAN_PATCH)
+        local = request.revision >= INLINE_MAIL_REVISION or workflow.patched(act.LEAN_PATCH)
         try:
             await act.record_request(request, local=local)
         except ACTIVITY_FAILED as err:
@@ -100,6 +102,7 @@ def certificate_input(
         product_name=line.product_name,
         coverage=request.coverage,
         valid_until=request.valid_until,
+        revision=CURRENT_REVISION,
     )
 
 

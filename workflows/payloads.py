@@ -228,3 +228,6 @@ class CertificateInput(BaseModel):
     replace_reason: str = ""
     # Set only by continue-as-new: the state the previous run handed over.
     state: CertificateState | None = None
+    # The code revision the certificate's first run started at (workflows.contracts); a run
+    # continued as new keeps it.
+    revision: int = 0

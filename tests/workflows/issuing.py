@@ -36,7 +36,21 @@ async def validity(harness: Harness, days: int) -> tuple[date, date]:
     return first, first + timedelta(days=days - 1)
 
 
-async def approved(
+async def approved(harness: Harness, **options: Any) -> str:
+    """A certificate started without a parent, reviewed and approved by Carmen."""
+    cert = await claimed(harness, **options)
+    await approve(harness, cert)
+    return cert
+
+
+async def approve(harness: Harness, cert: str) -> None:
+    """Carmen approves: the certificate is issued, and delivered in the same workflow task when
+    the SMTP server takes the mail at once."""
+    carmen = await harness.actor("certifier@demo.test")
+    await harness.command(cert, DECIDE, DecideInput(actor=carmen, decision="approve"))
+
+
+async def claimed(
     harness: Harness,
     *,
     coverage: Coverage = Coverage.SINGLE_SHIPMENT,
@@ -44,7 +58,7 @@ async def approved(
     quantity_kg: int = 18000,
     timers: TimerSettings | None = None,
 ) -> str:
-    """A certificate started without a parent, reviewed and approved by Carmen."""
+    """A certificate started without a parent, its review task claimed by Carmen."""
     valid_from, valid_until = await validity(harness, days)
     request = request_input(
         line(quantity_kg=quantity_kg),
@@ -57,7 +71,6 @@ async def approved(
     carmen = await harness.actor("certifier@demo.test")
     task = await harness.review_task(cert)
     await harness.command(cert, CLAIM, ClaimInput(actor=carmen, task_id=task.id))
-    await harness.command(cert, DECIDE, DecideInput(actor=carmen, decision="approve"))
     return cert
 
 

@@ -37,6 +37,7 @@ from tests.helpers import actor_for
 from workflows.certificate import CertificateWorkflow
 from workflows.contracts import (
     CERTIFICATE_WORKFLOW,
+    CURRENT_REVISION,
     IMPORT_REQUEST_WORKFLOW,
     SEARCH_ATTRIBUTES,
     ActorRef,
@@ -111,6 +112,7 @@ def request_input(
             for n, spec in enumerate(lines or [line()], start=1)
         ],
         timers=timers or TimerSettings(),
+        revision=CURRENT_REVISION,
     )
 
 

@@ -13,11 +13,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import serving
-from tests.workflows.issuing import IMPORTERS, approved, outbox, reaches
-from tests.workflows.support import EXPORTERS, Harness, eventually, time_skipping_server
+from tests.workflows.issuing import IMPORTERS, approve, claimed, outbox, reaches
+from tests.workflows.support import (
+    CERTIFIERS,
+    EXPORTERS,
+    Harness,
+    eventually,
+    time_skipping_server,
+)
 from workflows.contracts import VOID, TimerSettings, VoidInput, certificate_workflow_id
 
 RETRY_CAP = timedelta(minutes=2)
@@ -48,8 +55,9 @@ async def test_deliveries_fail_while_smtp_is_down_and_arrive_once_when_it_is_bac
 ) -> None:
     timers = TimerSettings(delivery_retry_max_interval=RETRY_CAP)
     with serving(flaky.smtp):
-        cert = await approved(flaky, timers=timers)
+        cert = await claimed(flaky, timers=timers)
         await flaky.smtp.wait_for(1)  # the review task's mail, sent before the outage
+    await approve(flaky, cert)
 
     # Down: the time skipped holds several attempts at growing intervals, up to the cap.
     await flaky.env.sleep(timedelta(minutes=5))
@@ -75,8 +83,9 @@ async def failed_attempts_done(harness: Harness, cert: str) -> bool:
 
 async def test_a_void_stops_a_delivery_that_cannot_get_through(flaky: Harness) -> None:
     with serving(flaky.smtp):
-        cert = await approved(flaky)
+        cert = await claimed(flaky)
         await flaky.smtp.wait_for(1)
+    await approve(flaky, cert)
     await reaches(flaky, cert, "issued")
     await eventually(lambda: failed_attempts(flaky, cert, "certificate_issued"))
     carmen = await flaky.actor("certifier@demo.test")
@@ -91,4 +100,48 @@ async def test_a_void_stops_a_delivery_that_cannot_get_through(flaky: Harness) -
     subjects = [str(m.message["Subject"]) for m in flaky.smtp.received[1:]]
     assert all("voided" in subject for subject in subjects), subjects
     assert (await flaky.actions(cert))[-2:] == ["issued", "voided"]
+    await flaky.assert_replays(certificate_workflow_id(cert))
+
+
+async def activities_scheduled(harness: Harness, cert: str) -> list[str]:
+    history = await harness.handle(cert).fetch_history()
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+async def test_mail_the_smtp_server_takes_at_once_costs_no_activity(flaky: Harness) -> None:
+    """Revision 5: the review mail, the delivery and the exporter's copy each go once, tried
+    inside the workflow task that queued them; no activity is scheduled, no patch recorded."""
+    with serving(flaky.smtp):
+        cert = await claimed(flaky)
+        await approve(flaky, cert)
+        await reaches(flaky, cert, "delivered")
+        await flaky.smtp.wait_for(3)
+
+    assert [m.rcpt_tos for m in flaky.smtp.received] == [CERTIFIERS, IMPORTERS, EXPORTERS]
+    assert await activities_scheduled(flaky, cert) == []
+    history = await flaky.handle(cert).fetch_history()
+    markers = {e.marker_recorded_event_attributes.marker_name for e in history.events}
+    assert "core_patch" not in markers
+    assert all(row.sent_at is not None and row.attempts == 1 for row in await outbox(flaky, cert))
+    await flaky.assert_replays(certificate_workflow_id(cert))
+
+
+async def test_after_a_failed_try_mail_goes_straight_to_the_background(flaky: Harness) -> None:
+    """The review mail fails inline while the SMTP server is down and goes to its activity; the
+    delivery a minute later, with the server back, is not tried inline again (the pause) but
+    sent by its activity at once."""
+    cert = await claimed(flaky)
+    await eventually(lambda: activities_scheduled(flaky, cert))
+    with serving(flaky.smtp):
+        await flaky.env.sleep(timedelta(minutes=1))
+        await flaky.smtp.wait_for(1)
+        await approve(flaky, cert)
+        await reaches(flaky, cert, "delivered")
+
+    assert await activities_scheduled(flaky, cert) == ["send_mail", "deliver"]
+    assert [m.rcpt_tos for m in flaky.smtp.received] == [CERTIFIERS, IMPORTERS, EXPORTERS]
     await flaky.assert_replays(certificate_workflow_id(cert))

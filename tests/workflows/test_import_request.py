@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from temporalio.client import WorkflowExecutionStatus
+from functools import partial
+
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
 
 from tests.workflows.support import (
     AVOCADOS,
     COFFEE,
     QUINOA,
     Harness,
+    eventually,
     line,
     request_input,
 )
@@ -26,6 +29,12 @@ from workflows.contracts import (
 from workflows.import_request import certificate_input, certificate_search_attributes
 
 
+async def in_review(harness: Harness, certificate_id: str) -> WorkflowExecutionDescription | None:
+    description = await harness.handle(certificate_id).describe()
+    status = description.typed_search_attributes.get(SA_STATUS)
+    return description if status == "in_review" else None
+
+
 async def test_three_lines_give_three_certificate_workflows(harness: Harness) -> None:
     request = request_input(line(AVOCADOS), line(COFFEE, 5000), line(QUINOA, 7000))
 
@@ -34,7 +43,9 @@ async def test_three_lines_give_three_certificate_workflows(harness: Harness) ->
     parent = harness.env.client.get_workflow_handle(request_workflow_id(request.request_id))
     assert await parent.result() == [certificate_workflow_id(c) for c in certificates]
     for certificate_id, hts_code in zip(certificates, [AVOCADOS, COFFEE, QUINOA], strict=True):
-        description = await harness.handle(certificate_id).describe()
+        # The status is in the database once screening's local activity wrote it; the search
+        # attributes follow when the workflow task that also tried the review mail completes.
+        description = await eventually(partial(in_review, harness, certificate_id))
         assert description.status is WorkflowExecutionStatus.RUNNING
         assert description.parent_id == parent.id
         attributes = description.typed_search_attributes
