@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.observe import route_template
 from api.schemas.errors import ErrorBody, FieldError
-from api.temporal import NOT_READY, workflow_not_ready
+from api.temporal import BUSY, NOT_READY, workflow_not_ready
 from domain.errors import (
     Conflict,
     DomainError,
@@ -41,6 +41,8 @@ _BY_APPLICATION_TYPE: dict[str, type[DomainError]] = {
     cls.__name__: cls for cls in (Conflict, Forbidden, NotFound, Invalid)
 }
 _UNAVAILABLE_RPC = frozenset({RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE})
+# The server's limits (updates in flight per workflow, requests per second): try again later.
+_BUSY_RPC = frozenset({RPCStatusCode.RESOURCE_EXHAUSTED})
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -118,6 +120,8 @@ async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
         return _unavailable("the workflow engine did not answer in time")
     if workflow_not_ready(exc):
         return _unavailable(NOT_READY)
+    if exc.status in _BUSY_RPC:
+        return _unavailable(BUSY)
     return await _on_unexpected(request, exc)
 
 

@@ -50,6 +50,7 @@ NOT_RUNNING = "the certificate does not accept this command in its current state
 NOT_READY_PAUSE = 0.25
 # How long the check of a failing workflow task may take after an update timed out.
 TASK_CHECK_TIMEOUT = timedelta(seconds=2)
+BUSY = "the certificate is taking other commands: try again in a moment"
 NOT_READY = "the certificate's workflow is recovering from a failed step: try again in a moment"
 
 R = TypeVar("R", bound=BaseModel)
@@ -200,13 +201,19 @@ class TemporalGateway:
                     # allowed in either state.
                     if exc.status is RPCStatusCode.NOT_FOUND:
                         raise WorkflowNotRunning(NOT_RUNNING) from exc
-                    if not workflow_not_ready(exc):
+                    if workflow_not_ready(exc):
+                        # The workflow task failed or timed out (its worker was killed, say)
+                        # and the server refuses updates until a worker has run it again.
+                        refusal = NOT_READY
+                    elif exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+                        # The server takes a few updates of one workflow at a time (a broker
+                        # sending hundreds of entries at once): the others wait their turn.
+                        refusal = BUSY
+                    else:
                         raise
-                    # The workflow task failed or timed out (its worker was killed, say) and
-                    # the server refuses updates until a worker has run it again. The same
-                    # update id makes sending it again safe.
+                    # The same update id makes sending it again safe.
                     if time.monotonic() + NOT_READY_PAUSE > deadline:
-                        raise Unavailable(NOT_READY) from exc
+                        raise Unavailable(refusal) from exc
                     await asyncio.sleep(NOT_READY_PAUSE)
                     continue
                 return result

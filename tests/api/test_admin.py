@@ -29,7 +29,7 @@ from temporalio.client import (
 )
 
 from api.app import create_app
-from api.temporal import NOT_READY
+from api.temporal import BUSY, NOT_READY
 from cli.worker import WORKFLOWS, build_worker
 from config.settings import Settings
 from domain.model import Role, Status
@@ -326,6 +326,37 @@ class BadDeploy(CertificateWorkflow):
     async def run(self, input: CertificateInput) -> Status:
         await workflow.sleep(timedelta(seconds=1))
         return await super().run(input)
+
+
+async def test_commands_beyond_the_servers_limit_per_workflow_answer_503_not_500(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,
+    auth: Auth,
+):
+    """The server holds at most 10 updates of one workflow in flight. With its worker gone,
+    twelve claims at once: ten wait for a worker, the others are refused as RESOURCE_EXHAUSTED
+    (the SDK tries them again a few times, then the API until its deadline). All twelve answer
+    503 with why, none a 500."""
+    async with stack(settings, sessions, temporal_client) as api:
+        _, task = await in_review(api, auth)
+    # Long enough for the SDK's own retries of the refusal to end before the API's deadline
+    # for some of them, so that the API's own retries are met as well.
+    patient = settings.model_copy(update={"temporal_rpc_timeout_seconds": 20})
+    async with stack(patient, sessions, temporal_client, worker=False) as api:
+        answers = await asyncio.gather(
+            *(
+                api.post(
+                    f"/api/tasks/{task['id']}/claim",
+                    headers={**auth(CERTIFIER), "Idempotency-Key": f"busy-{n}"},
+                )
+                for n in range(12)
+            )
+        )
+    assert {answer.status_code for answer in answers} == {503}, [a.text for a in answers]
+    details = [answer.json()["detail"] for answer in answers]
+    assert set(details) <= {BUSY, "the workflow engine did not answer in time"}, details
+    assert all(answer.headers["Retry-After"] == "1" for answer in answers)
 
 
 async def test_a_bad_deploy_is_stuck_and_reset_after_the_fix(
