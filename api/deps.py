@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.security import Principal, token_subject
+from api.security import Principal, principal_of, token_subject
 from api.temporal import TemporalGateway
 from api.throttle import LoginThrottle
 from config.settings import Settings
 from domain.errors import Unauthorized
-from persistence.repositories import UserRepository
 from persistence.repositories.pagination import MAX_LIMIT
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -30,15 +30,25 @@ def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the route returns, rolled back if it raises."""
-    async with get_sessions(request)() as session:
+@asynccontextmanager
+async def request_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """The session a request works in (`nopic bench queue` opens its own the same way): one
+    transaction, committed when the block ends, rolled back if it raises."""
+    async with sessions() as session:
         try:
             yield session
         except BaseException:
             await session.rollback()
             raise
         await session.commit()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back if it raises."""
+    async with request_session(get_sessions(request)) as session:
+        yield session
 
 
 async def get_temporal(request: Request) -> TemporalGateway:
@@ -66,10 +76,7 @@ async def get_current_user(
 ) -> Principal:
     if not token:
         raise Unauthorized("not authenticated", code="not_authenticated")
-    user = await UserRepository(session).by_id(token_subject(settings, token))
-    if user is None or not user.active:
-        raise Unauthorized("the token is not valid", code="invalid_token")
-    return Principal.of(user)
+    return await principal_of(session, token_subject(settings, token))
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
