@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,9 +46,37 @@ async def request_session(
         await session.commit()
 
 
+# The endpoints of the routes that only read (`reads_only`).
+_READING_ENDPOINTS: set[Callable[..., Any]] = set()
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: E) -> E:
+    """Marks a route whose request only reads: its session runs each statement without a
+    transaction of its own (persistence.db.reading_sessions), two round trips fewer, and refuses
+    a write. Put it under the route's decorator: `@router.get(...)`, then `@reads_only`."""
+    _READING_ENDPOINTS.add(endpoint)
+    return endpoint
+
+
+def reading_route(route: object) -> bool:
+    """Whether `route` is an operation marked `reads_only`."""
+    return isinstance(route, APIRoute) and route.endpoint in _READING_ENDPOINTS
+
+
+def request_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Where the request's session comes from: for a route marked `reads_only`, sessions for
+    reads only; for any other, the app's sessions."""
+    if reading_route(request.scope.get("route")):
+        reading: async_sessionmaker[AsyncSession] = request.app.state.reading_sessions
+        return reading
+    return get_sessions(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the route returns, rolled back if it raises."""
-    async with request_session(get_sessions(request)) as session:
+    """One transaction per request: committed when the route returns, rolled back if it raises
+    (a route that only reads has no transaction to commit: `reads_only`)."""
+    async with request_session(request_sessions(request)) as session:
         yield session
 
 

@@ -4,10 +4,11 @@ A real uvicorn server in this process serves the API on the filled database; a c
 read `repeat` times and keeps p50 and p95. Beside it, in the same run on the same database:
 
 - "sql": the statements the endpoint runs for that read, and only those, in a session opened as
-  a request opens its own (`api.deps.request_session`: a connection from the pool, the
-  transaction): the user the token names (`api.security.principal_of`, read on every request),
-  then the read's own queries through the same repository methods. The ratio http / sql is what
-  HTTP, the token's check, routing, validation and serialisation add to the database's work.
+  a request opens its own (`api.deps.request_session`, on the sessions of a route that only
+  reads: a connection from the pool and its check, no transaction): the user the token names
+  (`api.security.principal_of`, read on every request), then the read's own queries through
+  the same repository methods. The ratio http / sql is what HTTP, the token's check, routing,
+  validation and serialisation add to the database's work.
 - "query": the read's main repository query alone, in one long-lived session (no user lookup, no
   pool checkout, no transaction of its own), as the bench timed it first; kept to compare with
   the figures recorded then.
@@ -36,6 +37,7 @@ from api.deps import request_session
 from api.security import issue_token, principal_of
 from config.settings import Settings
 from domain.model import Actor, Role, Status
+from persistence.db import reading_sessions
 from persistence.models import AuditEvent, Certificate
 from persistence.repositories import CertificateRepository, TaskRepository
 from persistence.repositories.operations import OperationsRepository
@@ -164,11 +166,15 @@ async def bench_http(
             answer.raise_for_status()
             return answer
 
+        # The routes timed here only read (api.deps.reads_only): their requests' sessions run
+        # without a transaction of their own, and so do these.
+        reading = reading_sessions(sessions)
+
         def as_request(user: Actor, read: Callable[[AsyncSession], Awaitable[object]]) -> Read:
             """The endpoint's statements: the token's user, then `read`, in a request's session."""
 
             async def run() -> object:
-                async with request_session(sessions) as own:
+                async with request_session(reading) as own:
                     await principal_of(own, user.user_id)
                     return await read(own)
 

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    SessionDep,
+    TemporalDep,
+    reads_only,
+)
 from api.replacement import replace_certificate
 from api.responses import SIGNED_IN, errors
 from api.schemas.certificates import (
@@ -58,6 +66,7 @@ async def certificate_detail(
 
 
 @router.get("", responses=errors(*SIGNED_IN, 422))
+@reads_only
 async def list_certificates(
     user: CurrentUser,
     session: SessionDep,
@@ -77,6 +86,7 @@ async def list_certificates(
 
 
 @router.get("/{certificate_id}", responses=errors(*SIGNED_IN, 404, 422))
+@reads_only
 async def read_certificate(
     certificate_id: str, user: CurrentUser, session: SessionDep
 ) -> CertificateDetail:
@@ -84,6 +94,7 @@ async def read_certificate(
 
 
 @router.get("/{certificate_id}/events", responses=errors(*SIGNED_IN, 404, 422))
+@reads_only
 async def list_events(
     certificate_id: str,
     user: CurrentUser,

@@ -9,7 +9,15 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    SessionDep,
+    TemporalDep,
+    reads_only,
+)
 from api.responses import SIGNED_IN, errors
 from api.schemas.common import Page
 from api.schemas.tasks import TaskRead
@@ -23,6 +31,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
 @router.get("", responses=errors(*SIGNED_IN, 403, 422))
+@reads_only
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
