@@ -29,7 +29,7 @@ from api.schemas.certificates import (
     VoidCreate,
     WithdrawCreate,
 )
-from api.schemas.common import Page
+from api.schemas.common import Page, page_of
 from api.schemas.replacement import ReplaceCreate
 from api.schemas.tasks import TaskRead
 from api.security import Principal
@@ -79,9 +79,10 @@ async def list_certificates(
     page = await CertificateRepository(session).list_visible(
         user.actor, status=status, hts_code=hts_code, q=q, limit=limit, cursor=cursor
     )
-    return Page(
-        items=[CertificateRead.of(row, user.actor) for row in page.items],
-        next_cursor=page.next_cursor,
+    return page_of(
+        CertificateRead,
+        (CertificateRead.fields_of(row, user.actor) for row in page.items),
+        page.next_cursor,
     )
 
 
@@ -106,8 +107,8 @@ async def list_events(
     page = await CertificateRepository(session).events(
         user.actor, certificate_id, limit=limit, cursor=cursor
     )
-    return Page(
-        items=[EventRead.of(e, user.actor) for e in page.items], next_cursor=page.next_cursor
+    return page_of(
+        EventRead, (EventRead.fields_of(e, user.actor) for e in page.items), page.next_cursor
     )
 
 

@@ -19,7 +19,7 @@ from api.deps import (
     reads_only,
 )
 from api.responses import SIGNED_IN, errors
-from api.schemas.common import Page
+from api.schemas.common import Page, page_of
 from api.schemas.tasks import TaskRead
 from api.security import Principal
 from api.temporal import TemporalGateway
@@ -54,7 +54,7 @@ async def list_tasks(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[TaskRead.of(t, now=now) for t in page.items], next_cursor=page.next_cursor)
+    return page_of(TaskRead, (TaskRead.fields_of(t, now=now) for t in page.items), page.next_cursor)
 
 
 async def _task_command(
