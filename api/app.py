@@ -31,7 +31,7 @@ from api.routers import (
 from api.temporal import TemporalGateway
 from api.web import dev_mail, install_pages
 from config.settings import Settings
-from persistence.db import create_engine, create_sessionmaker
+from persistence.db import create_engine, create_sessionmaker, reading_sessions
 
 
 def create_app(
@@ -53,6 +53,7 @@ def create_app(
             return
         engine = create_engine(settings.database_url)
         app.state.sessions = create_sessionmaker(engine)
+        app.state.reading_sessions = reading_sessions(app.state.sessions)
         try:
             yield
         finally:
@@ -66,6 +67,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.reading_sessions = None if sessions is None else reading_sessions(sessions)
     app.state.temporal = TemporalGateway(settings, temporal)
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)

@@ -74,6 +74,15 @@ async def authenticate(
     return user
 
 
+async def principal_of(session: AsyncSession, user_id: str) -> Principal:
+    """The person a valid token names, read on every request: a user disabled or removed since
+    the token was issued is refused at once, not when the token expires."""
+    user = await UserRepository(session).by_id(user_id)
+    if user is None or not user.active:
+        raise Unauthorized("the token is not valid", code="invalid_token")
+    return Principal.of(user)
+
+
 def issue_token(settings: Settings, user_id: str, *, now: datetime | None = None) -> str:
     issued = now or datetime.now(UTC)
     claims = {

@@ -23,6 +23,7 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     get_sessions,
+    reads_only,
 )
 from api.responses import SIGNED_IN, errors
 from api.schemas.admin import (
@@ -72,6 +73,7 @@ OperationsDep = Annotated[Operations, Depends(_operations)]
 
 
 @router.get("/stats", responses=errors(*SIGNED_IN, 403))
+@reads_only
 async def stats(_admin: Admin, session: SessionDep) -> StatsRead:
     """Certificates by state and by certifier, live and overdue tasks, issuance per hour."""
     figures = await OperationsRepository(session).stats(datetime.now(UTC))

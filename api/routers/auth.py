@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import ClientAddress, CurrentUser, LoginThrottleDep, SessionDep, SettingsDep
+from api.deps import (
+    ClientAddress,
+    CurrentUser,
+    LoginThrottleDep,
+    SessionDep,
+    SettingsDep,
+    reads_only,
+)
 from api.responses import SIGNED_IN, errors
 from api.schemas.auth import MeRead, OrganisationRead, TokenRead
 from api.security import authenticate, issue_token
@@ -34,6 +41,7 @@ async def issue_access_token(
 
 
 @router.get("/me", responses=errors(*SIGNED_IN))
+@reads_only
 async def read_me(user: CurrentUser, session: SessionDep) -> MeRead:
     organisation = None
     if user.organisation_id is not None:

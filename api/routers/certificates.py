@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    SessionDep,
+    TemporalDep,
+    reads_only,
+)
 from api.replacement import replace_certificate
 from api.responses import SIGNED_IN, errors
 from api.schemas.certificates import (
@@ -21,7 +29,7 @@ from api.schemas.certificates import (
     VoidCreate,
     WithdrawCreate,
 )
-from api.schemas.common import Page
+from api.schemas.common import Page, page_of
 from api.schemas.replacement import ReplaceCreate
 from api.schemas.tasks import TaskRead
 from api.security import Principal
@@ -58,6 +66,7 @@ async def certificate_detail(
 
 
 @router.get("", responses=errors(*SIGNED_IN, 422))
+@reads_only
 async def list_certificates(
     user: CurrentUser,
     session: SessionDep,
@@ -70,13 +79,15 @@ async def list_certificates(
     page = await CertificateRepository(session).list_visible(
         user.actor, status=status, hts_code=hts_code, q=q, limit=limit, cursor=cursor
     )
-    return Page(
-        items=[CertificateRead.of(row, user.actor) for row in page.items],
-        next_cursor=page.next_cursor,
+    return page_of(
+        CertificateRead,
+        (CertificateRead.fields_of(row, user.actor) for row in page.items),
+        page.next_cursor,
     )
 
 
 @router.get("/{certificate_id}", responses=errors(*SIGNED_IN, 404, 422))
+@reads_only
 async def read_certificate(
     certificate_id: str, user: CurrentUser, session: SessionDep
 ) -> CertificateDetail:
@@ -84,6 +95,7 @@ async def read_certificate(
 
 
 @router.get("/{certificate_id}/events", responses=errors(*SIGNED_IN, 404, 422))
+@reads_only
 async def list_events(
     certificate_id: str,
     user: CurrentUser,
@@ -95,8 +107,8 @@ async def list_events(
     page = await CertificateRepository(session).events(
         user.actor, certificate_id, limit=limit, cursor=cursor
     )
-    return Page(
-        items=[EventRead.of(e, user.actor) for e in page.items], next_cursor=page.next_cursor
+    return page_of(
+        EventRead, (EventRead.fields_of(e, user.actor) for e in page.items), page.next_cursor
     )
 
 

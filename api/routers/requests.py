@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api.deps import CurrentUser, IdempotencyKey, SessionDep, TemporalDep, reads_only
 from api.responses import SIGNED_IN, errors
 from api.schemas.requests import RequestCreate, RequestCreated, RequestLineRead, RequestRead
 from api.submission import submit_request
@@ -30,6 +30,7 @@ async def create_request(
 
 
 @router.get("/{request_id}", responses=errors(*SIGNED_IN, 404, 422))
+@reads_only
 async def read_request(request_id: str, user: CurrentUser, session: SessionDep) -> RequestRead:
     request = await RequestRepository(session).get_for_exporter(user.actor, request_id)
     rows = await CertificateRepository(session).for_request(request.id)

@@ -9,9 +9,17 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.commands import send_command
-from api.deps import CurrentUser, Cursor, IdempotencyKey, Limit, SessionDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    SessionDep,
+    TemporalDep,
+    reads_only,
+)
 from api.responses import SIGNED_IN, errors
-from api.schemas.common import Page
+from api.schemas.common import Page, page_of
 from api.schemas.tasks import TaskRead
 from api.security import Principal
 from api.temporal import TemporalGateway
@@ -23,6 +31,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
 @router.get("", responses=errors(*SIGNED_IN, 403, 422))
+@reads_only
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
@@ -45,7 +54,7 @@ async def list_tasks(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[TaskRead.of(t, now=now) for t in page.items], next_cursor=page.next_cursor)
+    return page_of(TaskRead, (TaskRead.fields_of(t, now=now) for t in page.items), page.next_cursor)
 
 
 async def _task_command(

@@ -55,8 +55,8 @@ class CertificateRead(BaseModel):
             "id": row.id,
             "request_id": row.request_id,
             "line_no": row.line_no,
-            "status": Status(row.status),
-            "awaiting": Awaiting(row.awaiting),
+            "status": row.status,
+            "awaiting": row.awaiting,
             "revision": row.revision,
             "number": row.number if issued else None,
             "verification_code": row.verification_code if issued else None,
@@ -66,12 +66,12 @@ class CertificateRead(BaseModel):
             "importer_id": row.importer_id,
             "hts_code": row.hts_code,
             "product_name": row.product_name,
-            "organic_category": OrganicCategory(row.organic_category),
+            "organic_category": row.organic_category,
             "quantity_kg": row.quantity_kg,
             # Customs entries draw on it only once issued; until then the whole quantity remains.
             "remaining_kg": row.quantity_kg if row.remaining_kg is None else row.remaining_kg,
             "lot_numbers": list(row.lot_numbers),
-            "coverage": Coverage(row.coverage),
+            "coverage": row.coverage,
             "valid_from": row.valid_from,
             "valid_until": row.valid_until,
             "flags": flags_for(viewer, row.flags),
@@ -85,7 +85,7 @@ class CertificateRead(BaseModel):
 
     @classmethod
     def of(cls, row: Certificate, viewer: Actor) -> CertificateRead:
-        return cls(**cls.fields_of(row, viewer))
+        return cls.model_validate(cls.fields_of(row, viewer))
 
 
 class CertificateDetail(CertificateRead):
@@ -103,18 +103,23 @@ class EventRead(BaseModel):
     to_status: Status | None
     detail: dict[str, Any]
 
+    @staticmethod
+    def fields_of(row: AuditEvent, viewer: Actor) -> dict[str, Any]:
+        """The answer's fields, for pydantic to validate (`of`, or a page at once: `page_of`)."""
+        return {
+            "seq": row.seq,
+            "at": row.at,
+            "action": row.action,
+            "actor_id": row.actor_id,
+            "actor_role": row.actor_role,
+            "from_status": row.from_status or None,
+            "to_status": row.to_status or None,
+            "detail": detail_for(viewer, row.detail),
+        }
+
     @classmethod
     def of(cls, row: AuditEvent, viewer: Actor) -> EventRead:
-        return cls(
-            seq=row.seq,
-            at=row.at,
-            action=row.action,
-            actor_id=row.actor_id,
-            actor_role=Role(row.actor_role),
-            from_status=Status(row.from_status) if row.from_status else None,
-            to_status=Status(row.to_status) if row.to_status else None,
-            detail=detail_for(viewer, row.detail),
-        )
+        return cls.model_validate(cls.fields_of(row, viewer))
 
 
 class AnswerCreate(BaseModel):

@@ -26,6 +26,8 @@ async def test_bench_measures_every_query_with_and_without_the_indexes() -> None
         "admin stats",
     ]
     assert all(t.http_p50 > 0 and t.sql_p50 > 0 and t.http_p95 >= t.http_p50 for t in over_http)
+    assert all(t.query_p50 > 0 and t.query_p95 >= t.query_p50 for t in over_http)
+    assert all(t.httpx_p50 > 0 for t in over_http)
 
 
 def test_bench_command_prints_a_table_of_figures_and_ratios() -> None:
