@@ -18,6 +18,7 @@ from activities.mail import MailActivities
 from activities.projection import ProjectionActivities
 from activities.replacement import ReplacementActivities
 from activities.screening import ScreeningActivities
+from activities.uncancelled import FinishActivities
 from cli.shutdown import run_until_stopped
 from cli.telemetry import worker_runtime
 from config.settings import Settings
@@ -98,7 +99,8 @@ def build_worker(
             replacement.create_replacement,
             replacement.discard_replacement,
         ],
-        interceptors=[FailureClassifier(FailingStepRecorder(sessions))],
+        # The classifier outermost; inside it, activities finish even when cancelled.
+        interceptors=[FailureClassifier(FailingStepRecorder(sessions)), FinishActivities()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         max_cached_workflows=settings.worker_cached_workflows,
