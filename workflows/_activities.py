@@ -12,10 +12,12 @@ task, and costs one marker in the history instead of three activity events and a
 Its retries stay in that worker (the workflow task is kept alive meanwhile); they show to
 operators as a workflow task that takes long, not as a pending activity.
 
-Since revision 5 a mail and the delivery are first tried once as a local activity, bounded by
-`INLINE_SMTP_TIMEOUT`: sent, they cost one marker instead of three activity events and the
+Since revision 5 a notification mail is first tried once as a local activity, bounded by
+`INLINE_SMTP_TIMEOUT`: sent, it costs one marker instead of three activity events and the
 workflow task that takes in the outcome. A try that fails hands the mail to the activity above,
-with its retries; the outbox key makes the two never send it twice.
+with its retries; the outbox key makes the two never send it twice. The delivery stays an
+activity: tried inside the approval's workflow task, with the rendering, it made the approval
+answer late on a busy worker (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -173,11 +175,6 @@ async def send_mail(mail: MailInput) -> bool:
 async def send_mail_inline(mail: MailInput) -> bool:
     """One try of a mail in this workflow task; raises ActivityError when it did not go."""
     return cast(bool, await _inline(SEND_MAIL_ACTIVITY, mail, bool))
-
-
-async def deliver_inline(delivery: DeliveryInput) -> DeliveryOutcome:
-    """One try of the delivery and the exporter's copy in this workflow task."""
-    return cast(DeliveryOutcome, await _inline(DELIVER_ACTIVITY, delivery, DeliveryOutcome))
 
 
 async def _inline(name: str, arg: Any, result_type: Any) -> Any:

@@ -89,7 +89,7 @@ class CertificateMachinery:
     # one search-attribute upsert when the main loop waits, and one timer kept while its
     # deadline stands. Histories recorded before it replay the old way.
     lean: bool
-    # Since revision 5 (workflows.contracts), lean, and each mail and the delivery tried once
+    # Since revision 5 (workflows.contracts), lean, and each notification mail tried once
     # inside the workflow task that queued it (workflows._mailing); the background activity
     # only when that try fails. Until `inline_paused_until` after a failed try, none is tried.
     inline: bool

@@ -128,10 +128,6 @@ class IssuanceSteps(MailSteps):
         if s.delivery is None:
             return False  # failed for good: the certificate waits in force for its timers
         if self.delivering is None:
-            if await self._delivered_inline():
-                return True
-            if s.delivery is None:
-                return True  # moot since: voided or replaced while it was tried
             longest = self.input.timers.delivery_retry_max_interval
             if s.delivery_copy is None:
                 self.delivering = act.start_delivery(s.delivery, longest)
@@ -148,24 +144,6 @@ class IssuanceSteps(MailSteps):
             await self._delivery_failed(err)
             return True
         await self._delivered(outcome if isinstance(outcome, DeliveryOutcome) else None)
-        return True
-
-    async def _delivered_inline(self) -> bool:
-        """One try of the delivery inside this workflow task; True when it went out."""
-        s = self.state
-        if s.delivery is None or not self._inline_open():
-            return False
-        both = DeliveryInput(delivery=s.delivery, exporter_copy=s.delivery_copy)
-        try:
-            outcome = await act.deliver_inline(both)
-        except ACTIVITY_FAILED as err:
-            self._inline_failed(s.delivery.key, err)
-            return False
-        if s.status is not Status.ISSUED:
-            # Voided or replaced while it was sent: the mail of that change follows it.
-            s.delivery = s.delivery_copy = None
-            return False
-        await self._delivered(outcome)
         return True
 
     async def _stop_moot_delivery(self) -> None:

@@ -63,8 +63,8 @@ async def test_full_review_with_an_information_request(
         headers=auth(CERTIFIER),
     )
     assert approved.status_code == 200, approved.text
-    # Issuance and the delivery's first try follow in the same workflow task: the answer may
-    # show them done already.
+    # Issuance follows in the same workflow task, the delivery soon after: the answer may show
+    # them done already.
     assert approved.json()["status"] in {"approved", "issued", "delivered"}
     issued = approved.json()["status"] in {"issued", "delivered"}
     assert (approved.json()["number"] is not None) == issued, "a number only at issuance"

@@ -44,8 +44,7 @@ async def approved(harness: Harness, **options: Any) -> str:
 
 
 async def approve(harness: Harness, cert: str) -> None:
-    """Carmen approves: the certificate is issued, and delivered in the same workflow task when
-    the SMTP server takes the mail at once."""
+    """Carmen approves: the certificate is issued in the same workflow task, then delivered."""
     carmen = await harness.actor("certifier@demo.test")
     await harness.command(cert, DECIDE, DecideInput(actor=carmen, decision="approve"))
 
