@@ -35,6 +35,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.failures import describe, is_transient
+from activities.uncancelled import to_the_end
 from persistence.db import transaction
 from persistence.models import CertificateDocument, OutboxMessage
 from persistence.repositories import UserRepository
@@ -161,7 +162,8 @@ class MailActivities:
             raise
 
     async def _attempt(self, mail: MailInput) -> bool:
-        row = await self._outbox_row(mail)
+        # The outbox transactions finish even if the attempt is cancelled (activities.uncancelled).
+        row = await to_the_end(self._outbox_row(mail))
         if row.sent_at is not None or not row.recipients:
             return False
         message = self._message(row)
@@ -184,12 +186,15 @@ class MailActivities:
             password=self.smtp_password or None,
         )
         count(MAILS_SENT, "Mails the SMTP server accepted, by template.", mail)
+        await to_the_end(self._mark_sent(row))
+        return True
+
+    async def _mark_sent(self, row: OutboxMessage) -> None:
         async with transaction(self.sessions) as session:
             sent = await session.get(OutboxMessage, row.id)
             assert sent is not None
             sent.sent_at = datetime.now(UTC)
             sent.attempts = row.attempts
-        return True
 
     async def _outbox_row(self, mail: MailInput) -> OutboxMessage:
         async with transaction(self.sessions) as session:
