@@ -33,6 +33,8 @@ MAIL_ACTIVITIES = frozenset({SEND_MAIL_ACTIVITY, DELIVER_ACTIVITY})
 # Steps left to finish after their caller was cancelled, kept referenced until they end.
 _FINISHING: set[asyncio.Future[Any]] = set()
 
+logger = logging.getLogger(__name__)
+
 
 async def to_the_end(work: Awaitable[T]) -> T:
     """`work`, run to its end even when the caller is cancelled (who is answered at once)."""
@@ -42,42 +44,30 @@ async def to_the_end(work: Awaitable[T]) -> T:
     except asyncio.CancelledError:
         if not step.done():
             _FINISHING.add(step)
-            step.add_done_callback(_FINISHING.discard)
+            step.add_done_callback(_finished)
         raise
 
 
-logger = logging.getLogger(__name__)
+def finishing() -> int:
+    """How many steps whose caller was cancelled are still running."""
+    return len(_FINISHING)
+
+
+def _finished(step: asyncio.Future[Any]) -> None:
+    _FINISHING.discard(step)
+    if not step.cancelled() and step.exception() is not None:
+        logger.info("a step finished after its cancellation ended with %r", step.exception())
 
 
 class _FinishActivities(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, finishing: set[asyncio.Task[Any]]):
-        super().__init__(next)
-        self.finishing = finishing
-
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         if activity.info().activity_type in MAIL_ACTIVITIES:
             return await self.next.execute_activity(input)
-        step = asyncio.ensure_future(self.next.execute_activity(input))
-        try:
-            return await asyncio.shield(step)
-        except asyncio.CancelledError:
-            if not step.done():
-                # Kept referenced until it ends; its outcome is only logged.
-                self.finishing.add(step)
-                step.add_done_callback(self._finished)
-            raise
-
-    def _finished(self, step: asyncio.Task[Any]) -> None:
-        self.finishing.discard(step)
-        if not step.cancelled() and step.exception() is not None:
-            logger.info("a cancelled activity ended with %r", step.exception())
+        return await to_the_end(self.next.execute_activity(input))
 
 
 class FinishActivities(Interceptor):
     """Let a cancelled activity finish instead of interrupting its transaction."""
 
-    def __init__(self) -> None:
-        self.finishing: set[asyncio.Task[Any]] = set()
-
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _FinishActivities(next, self.finishing)
+        return _FinishActivities(next)

@@ -14,7 +14,7 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 
 from activities.projection import ProjectionActivities
-from activities.uncancelled import FinishActivities
+from activities.uncancelled import FinishActivities, finishing
 from persistence.db import transaction
 from persistence.models import AuditEvent
 from tests.activities.test_projection import recorded_certificate, screening_passed
@@ -64,7 +64,7 @@ async def test_a_cancelled_activity_finishes_its_write_and_frees_the_database(
     cert = await _cancel_soon(PROJECT_TRANSITION_ACTIVITY, sessions, finisher)
 
     deadline = time.monotonic() + 10
-    while finisher.finishing or not await _written(sessions, cert):
+    while finishing() or not await _written(sessions, cert):
         assert time.monotonic() < deadline, "the cancelled step did not finish"
         await asyncio.sleep(0.01)
     # Nothing holds the database: another write goes through at once.
