@@ -61,8 +61,11 @@ def _api(settings: Settings) -> None:
 
 
 def _worker(settings: Settings) -> None:
+    from cli.malloc_arenas import limit_malloc_arenas
     from cli.worker import run_worker
 
+    # Before the SDK's runtime and the activity threads exist: they take their arenas under the cap.
+    limit_malloc_arenas()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))
 
